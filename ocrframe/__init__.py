@@ -1,0 +1,59 @@
+"""ocrframe: documents in a folder -> tidy pandas DataFrames and Parquet.
+
+The public API, and nothing else, lives here (see ``__all__``).
+"""
+
+from __future__ import annotations
+
+from ocrframe.batch import extract, extract_async
+from ocrframe.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    EngineUnavailableError,
+    FileRejectedError,
+    InputFileError,
+    InsufficientBalanceError,
+    OcrframeError,
+    PageRangeError,
+    ResponseFormatError,
+    RetryableServiceError,
+    RunAbortedError,
+    ServiceError,
+    TransportError,
+)
+from ocrframe.frames import Extraction
+from ocrframe.inputs import format_pages, parse_pages
+from ocrframe.parquet import read_parquet
+from ocrframe.records import DocumentRecord
+from ocrframe.services.capsolver import AsyncCapSolverClient, CapSolverClient
+from ocrframe.services.docai import AsyncDocAIClient, DocAIClient
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AsyncCapSolverClient",
+    "AsyncDocAIClient",
+    "AuthenticationError",
+    "CapSolverClient",
+    "ConfigurationError",
+    "DocAIClient",
+    "DocumentRecord",
+    "EngineUnavailableError",
+    "Extraction",
+    "FileRejectedError",
+    "InputFileError",
+    "InsufficientBalanceError",
+    "OcrframeError",
+    "PageRangeError",
+    "ResponseFormatError",
+    "RetryableServiceError",
+    "RunAbortedError",
+    "ServiceError",
+    "TransportError",
+    "__version__",
+    "extract",
+    "extract_async",
+    "format_pages",
+    "parse_pages",
+    "read_parquet",
+]

@@ -1,0 +1,5 @@
+"""Responses -> tables (placeholder: being written for the tables issue)."""
+
+
+class Extraction:
+    """Placeholder."""

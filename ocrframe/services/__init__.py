@@ -1,0 +1,1 @@
+"""One module per wire format: request building, envelope checks, typed errors."""
