@@ -3,8 +3,6 @@
 The public API, and nothing else, lives here (see ``__all__``).
 """
 
-from __future__ import annotations
-
 from ocrframe.batch import extract, extract_async
 from ocrframe.errors import (
     AuthenticationError,
