@@ -1,8 +1,13 @@
 """The OCR models, loaded once per process, lazily, from the rapidocr wheel (never the network).
 
-Two entry points: :func:`read_lines` (detect then recognise: a page or any larger image) and
-:func:`read_crop` (recognise only: a short single-line image such as a captcha or a cell).
-Both are blocking and CPU-bound; callers on an event loop run them in a worker thread.
+Three entry points: :func:`read_lines` (detect then recognise: a page or any larger image),
+:func:`read_words` (the same, split into words with their own boxes) and :func:`read_crop`
+(recognise only: a short single-line image such as a captcha or a cell).
+All are blocking and CPU-bound; callers on an event loop run them in a worker thread.
+
+RapidOCR keeps per-call switches (``use_det`` and friends) on the engine object itself, so two
+calls with different switches must not overlap: every call here passes all switches and holds
+one lock. On two cores nothing is lost — onnxruntime already uses both for one image.
 """
 
 from __future__ import annotations
@@ -14,12 +19,21 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ocrframe.engine.types import Word
 from ocrframe.errors import EngineUnavailableError
 
-__all__ = ["OcrLine", "get_engine", "read_crop", "read_lines"]
+__all__ = ["OcrLine", "get_engine", "read_crop", "read_lines", "read_words", "split_line"]
 
-_lock = threading.Lock()
+_load_lock = threading.Lock()
+_run_lock = threading.Lock()
 _engine: Any = None
+
+# Engine parameters (measured in BENCHMARKS.md, "Pages and OCR"). Images arrive already capped
+# at pages.OCR_MAX_SIDE, so RapidOCR's own resize limit only guards direct callers.
+_PARAMS: dict[str, Any] = {
+    "Global.log_level": "error",
+    "Global.max_side_len": 2000,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +52,7 @@ def get_engine() -> Any:
     """Return the process-wide RapidOCR engine, loading its bundled models on first use."""
     global _engine
     if _engine is None:
-        with _lock:
+        with _load_lock:
             if _engine is None:
                 try:
                     from rapidocr import RapidOCR
@@ -47,7 +61,7 @@ def get_engine() -> Any:
                         "the embedded engine needs its extra: pip install 'ocrframe[engine]'"
                     ) from exc
                 # Default models only: they ship inside the wheel; any other model downloads.
-                _engine = RapidOCR(params={"Global.log_level": "error"})
+                _engine = RapidOCR(params=dict(_PARAMS))
     return _engine
 
 
@@ -57,22 +71,124 @@ def _as_array(image: Image.Image | np.ndarray[Any, Any]) -> np.ndarray[Any, Any]
     return image
 
 
+def _box(points: Any) -> tuple[float, float, float, float]:
+    xs = [float(p[0]) for p in points]
+    ys = [float(p[1]) for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _run(image: Image.Image | np.ndarray[Any, Any], *, word_boxes: bool) -> Any:
+    engine = get_engine()
+    array = _as_array(image)
+    with _run_lock:
+        return engine(
+            array,
+            use_det=True,
+            use_cls=True,
+            use_rec=True,
+            return_word_box=word_boxes,
+            return_single_char_box=False,
+        )
+
+
 def read_lines(image: Image.Image | np.ndarray[Any, Any]) -> list[OcrLine]:
-    """Detect and recognise every line of text in ``image``."""
-    result = get_engine()(_as_array(image))
+    """Detect and recognise every line of text in ``image``.
+
+    >>> [line.text for line in read_lines(Image.open("invoice.png"))][:2]  # doctest: +SKIP
+    ['INVOICE', 'No. 2026-0042']
+    """
+    result = _run(image, word_boxes=False)
     if result.txts is None or result.boxes is None:
         return []
-    lines: list[OcrLine] = []
-    for text, box, score in zip(result.txts, result.boxes, result.scores, strict=True):
-        xs = [float(p[0]) for p in box]
-        ys = [float(p[1]) for p in box]
-        lines.append(OcrLine(str(text), min(xs), min(ys), max(xs), max(ys), float(score)))
-    return lines
+    return [
+        OcrLine(str(text), *_box(box), float(score))
+        for text, box, score in zip(result.txts, result.boxes, result.scores, strict=True)
+    ]
+
+
+def split_line(line: OcrLine) -> list[Word]:
+    """Split a line into words, sharing its width in proportion to character counts.
+
+    The fallback when RapidOCR gives no usable word boxes; a space counts as one character.
+
+    >>> [w.text for w in split_line(OcrLine("Total 12.00", 0, 0, 110, 10, 0.9))]
+    ['Total', '12.00']
+    """
+    text = line.text
+    if not text.strip():
+        return []
+    per_char = (line.x1 - line.x0) / max(len(text), 1)
+    words: list[Word] = []
+    start = 0
+    for part in text.split(" "):
+        if part:
+            x0 = line.x0 + start * per_char
+            words.append(Word(part, x0, line.y0, x0 + len(part) * per_char, line.y1, line.score))
+        start += len(part) + 1
+    return words
+
+
+def read_words(image: Image.Image | np.ndarray[Any, Any]) -> list[Word]:
+    """Detect and recognise ``image`` into words (no spaces inside), each with its own box.
+
+    Word boxes come from RapidOCR's recogniser when it gives them and they agree with the line's
+    text; otherwise the line's box is split in proportion to character counts (:func:`split_line`).
+    Boxes are in the image's pixels; the order is RapidOCR's (callers sort into reading order).
+
+    >>> [w.text for w in read_words(Image.open("invoice.png"))][:3]  # doctest: +SKIP
+    ['INVOICE', 'No.', '2026-0042']
+    """
+    result = _run(image, word_boxes=True)
+    if result.txts is None or result.boxes is None:
+        return []
+    texts = [str(t) for t in result.txts]
+    details = result.word_results if result.word_results is not None else ()
+    # RapidOCR drops lines without word boxes from word_results, which would misalign the rest.
+    aligned = len(details) == len(texts)
+    words: list[Word] = []
+    for i, (text, box, score) in enumerate(zip(texts, result.boxes, result.scores, strict=True)):
+        line = OcrLine(text, *_box(box), float(score))
+        line_words = _word_boxes(line, details[i]) if aligned else None
+        words.extend(line_words if line_words is not None else split_line(line))
+    return words
+
+
+def _word_boxes(line: OcrLine, detail: Any) -> list[Word] | None:
+    """Words from RapidOCR's ``(text, score, quad)`` triples; None if they do not fit the line."""
+    words: list[Word] = []
+    try:
+        for text, score, quad in detail:
+            if quad is None:
+                return None
+            for part in str(text).split():
+                x0, y0, x1, y1 = _box(quad)
+                words.append(Word(part, x0, min(y0, line.y0), x1, max(y1, line.y1), float(score)))
+    except (TypeError, ValueError):
+        return None
+    if "".join(w.text for w in words) != "".join(line.text.split()):
+        return None
+    if any(w.text == "" or " " in w.text for w in words):
+        return None
+    return words
 
 
 def read_crop(image: Image.Image | np.ndarray[Any, Any]) -> tuple[str, float]:
-    """Recognise a short single-line image without detection: ``(text, confidence)``."""
-    result = get_engine()(_as_array(image), use_det=False, use_cls=False, use_rec=True)
+    """Recognise a short single-line image without detection: ``(text, confidence)``.
+
+    >>> read_crop(Image.open("captcha.png"))  # doctest: +SKIP
+    ('x7Kq2', 0.97)
+    """
+    engine = get_engine()
+    array = _as_array(image)
+    with _run_lock:
+        result = engine(
+            array,
+            use_det=False,
+            use_cls=False,
+            use_rec=True,
+            return_word_box=False,
+            return_single_char_box=False,
+        )
     if not result.txts:
         return "", 0.0
     return str(result.txts[0]), float(result.scores[0])
