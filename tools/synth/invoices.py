@@ -12,7 +12,7 @@ Example::
 
     rng = random.Random(7)
     spec = random_spec(rng, language="de")
-    expected = make_invoice(spec, "out/inv-0001.pdf")              # + out/inv-0001.pdf.expected.json
+    expected = make_invoice(spec, "out/inv-0001.pdf")  # + out/inv-0001.pdf.expected.json
     make_invoice(spec, "out/inv-0001.png", scanned=True, seed=7)  # a noisy scan of the same invoice
 
 Command line::
