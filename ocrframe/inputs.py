@@ -1,16 +1,48 @@
-"""Inputs: page selections now; discovering, typing and hashing files (batch issue) next.
+"""Inputs: page selections; discovering, typing, reading, hashing and splitting files.
 
 Page selections are DocAI's ``legalPageNumbers``: ``"1-1, 3-4"`` means pages 1, 3 and 4.
+
+Discovery (:func:`iter_inputs`) walks folders recursively in name order and yields one
+:class:`InputFile` per file found. A file that cannot be used (a broken link, a symbolic-link
+loop, a FIFO) is yielded too, with its ``error`` set, so that the batch engine can give it a
+``failed`` row instead of dropping it. Hidden files and folders (names starting with ``.``) are
+skipped unless asked for; a path named explicitly is never skipped.
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
+import io
+import os
 import re
-from collections.abc import Iterable
+import stat
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
-from ocrframe.errors import PageRangeError
+from ocrframe.engine.pages import detect_kind
+from ocrframe.errors import ConfigurationError, InputFileError, PageRangeError
 
-__all__ = ["PageSpec", "format_pages", "parse_pages"]
+__all__ = [
+    "MULTI_PAGE_KINDS",
+    "InputFile",
+    "PageSpec",
+    "PathArg",
+    "count_pages",
+    "detect_kind",
+    "format_pages",
+    "iter_inputs",
+    "page_pngs",
+    "parse_pages",
+    "read_input",
+    "readable_path",
+    "sha256_hex",
+]
+
+#: Kinds that may hold several pages (split into page images for CapSolver).
+MULTI_PAGE_KINDS = frozenset({"pdf", "tiff"})
+
+PathArg = str | os.PathLike[str] | os.PathLike[bytes] | bytes
 
 PageSpec = str | Iterable[int]
 
@@ -77,3 +109,291 @@ def format_pages(spec: PageSpec) -> str:
         else:
             runs.append((p, p))
     return ", ".join(f"{a}-{b}" for a, b in runs)
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    """One file found by :func:`iter_inputs`.
+
+    ``path`` is the operating-system path used to open it (it may hold undecodable bytes as
+    surrogate escapes); ``source`` is the readable name that goes into every table: the path
+    relative to the folder submitted (``/`` separators), or the file's name for a file named
+    directly. ``error`` is set when the file is known to be unusable before it is read.
+    """
+
+    path: str
+    source: str
+    error: InputFileError | None = None
+
+
+def readable_path(path: str) -> str:
+    """Return ``path`` as printable text: undecodable bytes become ``\\xNN`` escapes.
+
+    Names on a POSIX disk are bytes; Python decodes them with surrogate escapes, which cannot be
+    written to Parquet or a terminal. The readable form keeps every other character as it is.
+
+    >>> readable_path("caf\udce9.png")
+    'caf\\xe9.png'
+    >>> readable_path("résumé 1.pdf")
+    'résumé 1.pdf'
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _as_str_path(path: PathArg) -> str:
+    return os.fsdecode(os.fspath(path))
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def iter_inputs(
+    paths: PathArg | Sequence[PathArg], *, include_hidden: bool = False
+) -> Iterator[InputFile]:
+    """Yield every file under ``paths`` (a folder, searched recursively; a file; or a list).
+
+    Nothing is read here. Sources are relative to the folder given (or the file's name for a
+    file given directly; when two named files share a name, the path as given is used). A path
+    that does not exist, a broken link, a symbolic-link loop or a special file (FIFO, device,
+    socket) is yielded with ``error`` set. A single path that does not exist raises
+    :class:`~ocrframe.errors.ConfigurationError` (a typo, not a file to report on).
+
+    >>> [f.source for f in iter_inputs("invoices/")]  # doctest: +SKIP
+    ['2024/a.pdf', 'b.png']
+    """
+    if isinstance(paths, str | bytes | os.PathLike):
+        single = _as_str_path(paths)
+        if not os.path.lexists(single):
+            raise ConfigurationError(f"no such file or folder: {readable_path(single)}")
+        items = [single]
+    else:
+        items = [_as_str_path(p) for p in paths]
+    names_seen: set[str] = set()
+    paths_seen: set[str] = set()
+    for given in items:
+        absolute = os.path.abspath(given)
+        if absolute in paths_seen:
+            continue
+        paths_seen.add(absolute)
+        if os.path.isdir(given):
+            yield from _walk(given, include_hidden)
+            continue
+        name = readable_path(os.path.basename(os.path.normpath(given)) or given)
+        source = name if name not in names_seen else readable_path(given)
+        names_seen.add(source)
+        yield InputFile(given, source, _file_problem(given, source))
+
+
+def _file_problem(path: str, source: str) -> InputFileError | None:
+    """What is wrong with ``path`` that can be told from its metadata alone, if anything."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return InputFileError(
+                "symbolic link loop: the link never reaches a file",
+                code="unreadable",
+                source=source,
+            )
+        if isinstance(exc, FileNotFoundError):
+            broken = os.path.islink(path)
+            what = "broken symbolic link" if broken else "no such file"
+            return InputFileError(what, code="not_found", source=source)
+        return InputFileError(
+            f"cannot be read ({exc.strerror or exc})", code="unreadable", source=source
+        )
+    if stat.S_ISDIR(st.st_mode):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return InputFileError(
+            "not a regular file (a FIFO, socket or device)", code="unsupported", source=source
+        )
+    return None
+
+
+def _walk(root: str, include_hidden: bool) -> Iterator[InputFile]:
+    # Folders reached through symbolic links are followed; the (device, inode) chain from the
+    # root tells a link that leads back into its own ancestors (a loop) from a harmless one.
+    def visit(folder: str, chain: frozenset[tuple[int, int]]) -> Iterator[InputFile]:
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: os.fsencode(e.name))
+        except OSError as exc:
+            source = readable_path(os.path.relpath(folder, root).replace(os.sep, "/"))
+            yield InputFile(
+                folder,
+                source,
+                InputFileError(
+                    f"folder cannot be listed ({exc.strerror or exc})",
+                    code="unreadable",
+                    source=source,
+                ),
+            )
+            return
+        for entry in entries:
+            if not include_hidden and _is_hidden(entry.name):
+                continue
+            source = readable_path(os.path.relpath(entry.path, root).replace(os.sep, "/"))
+            problem = _file_problem(entry.path, source)
+            if problem is not None:
+                yield InputFile(entry.path, source, problem)
+                continue
+            try:
+                is_dir = entry.is_dir(follow_symlinks=True)
+                ident = (entry.stat().st_dev, entry.stat().st_ino) if is_dir else None
+            except OSError as exc:  # raced away between listing and looking
+                yield InputFile(
+                    entry.path,
+                    source,
+                    InputFileError(f"cannot be read ({exc})", code="unreadable", source=source),
+                )
+                continue
+            if ident is None:
+                yield InputFile(entry.path, source)
+            elif ident in chain:
+                yield InputFile(
+                    entry.path,
+                    source,
+                    InputFileError(
+                        "symbolic link loop: the folder links back to one of its own parents",
+                        code="unreadable",
+                        source=source,
+                    ),
+                )
+            else:
+                yield from visit(entry.path, chain | {ident})
+
+    st = os.stat(root)
+    yield from visit(root, frozenset({(st.st_dev, st.st_ino)}))
+
+
+def read_input(item: InputFile, *, max_bytes: int | None = None) -> bytes:
+    """Read a discovered file, refusing what cannot be submitted.
+
+    Raises :class:`~ocrframe.errors.InputFileError` with code ``not_found``, ``unreadable``,
+    ``too_large`` (over ``max_bytes``, told from the size before reading) or ``empty``.
+
+    >>> read_input(InputFile("a.png", "a.png"), max_bytes=10)  # doctest: +SKIP
+    b'\\x89PNG...'
+    """
+    if item.error is not None:
+        raise item.error
+    try:
+        with open(item.path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if max_bytes is not None and size > max_bytes:
+                raise InputFileError(
+                    f"the file is {size:,} bytes, over the limit of {max_bytes:,}",
+                    code="too_large",
+                    source=item.source,
+                )
+            # Read one byte past the limit: a file that grew since fstat is still caught.
+            content = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
+    except FileNotFoundError as exc:
+        raise InputFileError("no such file", code="not_found", source=item.source) from exc
+    except OSError as exc:
+        raise InputFileError(
+            f"cannot be read ({exc.strerror or exc})", code="unreadable", source=item.source
+        ) from exc
+    if max_bytes is not None and len(content) > max_bytes:
+        raise InputFileError(
+            f"the file is over the limit of {max_bytes:,} bytes",
+            code="too_large",
+            source=item.source,
+        )
+    if not content:
+        raise InputFileError("the file is empty", code="empty", source=item.source)
+    return content
+
+
+def sha256_hex(content: bytes) -> str:
+    """The SHA-256 of ``content`` as 64 hex digits (the cache's and the tables' file identity).
+
+    >>> sha256_hex(b"")[:12]
+    'e3b0c44298fc'
+    """
+    return hashlib.sha256(content).hexdigest()
+
+
+def count_pages(content: bytes, *, source: str | None = None) -> tuple[str, int]:
+    """Return ``(kind, number of pages)`` of a file, checking that it can be opened at all.
+
+    Raises :class:`~ocrframe.errors.InputFileError` with code ``empty``, ``unsupported``
+    (not a PDF or an image of a known kind) or ``corrupt`` (the kind's header, but unreadable).
+
+    >>> count_pages(open("two-pages.pdf", "rb").read())  # doctest: +SKIP
+    ('pdf', 2)
+    """
+    if not content:
+        raise InputFileError("the file is empty", code="empty", source=source)
+    kind = detect_kind(content)
+    if kind is None:
+        raise InputFileError(
+            "not a PDF or an image of a supported kind (PDF, PNG, JPEG, TIFF, BMP, GIF, WebP)",
+            code="unsupported",
+            source=source,
+        )
+    if kind == "pdf":
+        # pdfium is not thread-safe and the embedded engine may run it in worker threads of this
+        # same process: every use goes through the engine's one lock.
+        from ocrframe.engine import pages
+
+        try:
+            with pages._PDFIUM_LOCK:
+                doc = pages._open_pdf(content)
+                try:
+                    count = len(doc)
+                finally:
+                    doc.close()
+        except InputFileError as exc:
+            raise InputFileError(exc.message, code=exc.code, source=source) from exc
+        if count < 1:
+            raise InputFileError("the PDF has no pages", code="corrupt", source=source)
+        return kind, count
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            count = int(getattr(image, "n_frames", 1)) if kind == "tiff" else 1
+            image.verify()
+    except Exception as exc:  # Pillow reports a malformed image as many exception types
+        raise InputFileError(
+            f"the {kind} image cannot be read ({exc})", code="corrupt", source=source
+        ) from exc
+    return kind, count
+
+
+def page_pngs(
+    content: bytes,
+    *,
+    pages: Sequence[int] | None = None,
+    dpi: int = 200,
+    source: str | None = None,
+) -> list[tuple[int, bytes]]:
+    """Split a PDF or a multi-page TIFF into ``(page number, PNG bytes)``; CPU-bound.
+
+    ``pages`` selects 1-based pages (numbers past the end are ignored). Raises
+    :class:`~ocrframe.errors.InputFileError` like :func:`count_pages`.
+
+    >>> [n for n, _ in page_pngs(two_page_pdf)]  # doctest: +SKIP
+    [1, 2]
+    """
+    from ocrframe.engine.pages import page_images
+
+    try:
+        images = page_images(content, dpi=dpi)
+    except InputFileError as exc:
+        raise InputFileError(exc.message, code=exc.code, source=source) from exc
+    wanted = set(pages) if pages is not None else None
+    result: list[tuple[int, bytes]] = []
+    for number, image in enumerate(images, start=1):
+        if wanted is not None and number not in wanted:
+            continue
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", optimize=False)
+        result.append((number, buffer.getvalue()))
+    return result
