@@ -1,9 +1,556 @@
-"""DocAI wire format (placeholder: being written for the foundation issue)."""
+"""DocAI's wire format: request building, envelope checks and typed errors.
+
+Endpoints (all under the base URL, ``https://api.docai.pro`` unless configured):
+
+- ``POST /api/identify/file/v2/identifyByEncodeString``: multipart form fields ``modelId``,
+  ``encodeString`` (base64 of the file), ``legalPageNumbers``, ``workspaceCode``,
+  ``isAsynchronous`` (``"1"``/``"0"``)  ->  :meth:`AsyncDocAIClient.identify_by_base64`
+- ``POST /api/identify/file/v2/identify``: the same fields with the file uploaded as ``file``
+  ->  :meth:`AsyncDocAIClient.identify_file`
+- ``POST /api/identify/file/v2/identifyResult``: JSON ``{"fileIdList", "modelId",
+  "returnOcrResult"}``  ->  :meth:`AsyncDocAIClient.identify_result`
+- ``GET /api/model/info/v2/listCreateByMeModels``  ->  :meth:`AsyncDocAIClient.list_models`
+
+What the client checks, and what it leaves to the flatteners:
+
+- The envelope: a JSON object whose ``code`` is an integer; ``code`` other than 200 raises the
+  typed error of :func:`classify_code` carrying code, message and requestId.
+- ``data``: an object with ``fileId`` (string) and ``recognizeStatus`` (``"0"``, ``"1"``, ``"2"``)
+  and, when present, ``result`` as an object (or a list of such objects for identifyResult).
+  Anything else raises :class:`ResponseFormatError` naming the path, e.g.
+  ``data.fileId is an integer, expected a string``.
+- The *contents* of ``result`` (``fieldList``/``itemList``/``taxList`` cells) are not enforced:
+  the raw answer is the source of truth and the flatteners tolerate odd cells. A cell of the
+  wrong type (``pageNumber`` as a string, ``value`` as a number, ``fieldList`` null) is logged
+  once per kind as a warning naming its path (see :func:`result_problems`) and the envelope is
+  returned unchanged. Raising would throw away a paid answer and retry it for nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any, ClassVar, Literal
+
+import httpx
+
+from ocrframe._sync import run_sync
+from ocrframe.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    FileRejectedError,
+    InputFileError,
+    ResponseFormatError,
+    RetryableServiceError,
+    ServiceError,
+)
+from ocrframe.inputs import PageSpec, format_pages
+from ocrframe.services._http import (
+    Reply,
+    ServiceClientBase,
+    ShapeChecker,
+    classify_http_status,
+    decode_json,
+    describe,
+    snippet,
+)
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "AsyncDocAIClient",
+    "DocAIClient",
+    "classify_code",
+    "recognition_status",
+    "result_problems",
+]
+
+SERVICE = "docai"
+DEFAULT_BASE_URL = "https://api.docai.pro"
+IDENTIFY_BY_BASE64_PATH = "/api/identify/file/v2/identifyByEncodeString"
+IDENTIFY_FILE_PATH = "/api/identify/file/v2/identify"
+IDENTIFY_RESULT_PATH = "/api/identify/file/v2/identifyResult"
+LIST_MODELS_PATH = "/api/model/info/v2/listCreateByMeModels"
+
+RecognitionStatus = Literal["ok", "failed", "pending"]
+_STATUSES: dict[str, RecognitionStatus] = {"1": "ok", "0": "failed", "2": "pending"}
+
+logger = logging.getLogger("ocrframe")
 
 
-class AsyncDocAIClient:
-    """Placeholder."""
+# --------------------------------------------------------------------------- pure functions
+
+
+def classify_code(code: int, http_status: int | None = None) -> type[ServiceError]:
+    """The error class for an envelope ``code`` other than 200 (and the HTTP status, if an error).
+
+    401/403 (in either) mean the key is refused; 429 and 5xx are worth another try; anything
+    else refuses this file for good.
+
+    >>> classify_code(401).__name__, classify_code(503).__name__, classify_code(400).__name__
+    ('AuthenticationError', 'RetryableServiceError', 'FileRejectedError')
+    """
+    by_code = classify_http_status(code) if 100 <= code <= 599 else FileRejectedError
+    by_http = classify_http_status(http_status) if http_status is not None else None
+    for cls in (AuthenticationError, RetryableServiceError):
+        if cls in (by_code, by_http):
+            return cls
+    return FileRejectedError
+
+
+def recognition_status(envelope_or_data: dict[str, Any]) -> RecognitionStatus:
+    """``"ok"``, ``"failed"`` or ``"pending"`` from ``recognizeStatus`` ("1", "0", "2").
+
+    Accepts a whole envelope (its ``data`` must be one object) or a ``data`` object / one item of
+    an identifyResult list.
+
+    >>> recognition_status({"code": 200, "data": {"fileId": "f", "recognizeStatus": "2"}})
+    'pending'
+    >>> recognition_status({"fileId": "f", "recognizeStatus": "0"})
+    'failed'
+    """
+    data: object = envelope_or_data
+    if isinstance(data, dict) and "recognizeStatus" not in data and "data" in data:
+        data = data["data"]
+    if not isinstance(data, dict):
+        raise ResponseFormatError(
+            f"data is {describe(data)}, expected an object with recognizeStatus",
+            service=SERVICE,
+        )
+    value = data.get("recognizeStatus")
+    status = _STATUSES.get(str(value)) if isinstance(value, str | int) else None
+    if status is None or isinstance(value, bool):
+        raise ResponseFormatError(
+            f"recognizeStatus is {value!r}, expected '0', '1' or '2'", service=SERVICE
+        )
+    return status
+
+
+def _cell_problems(cell: object, path: str) -> list[str]:
+    if not isinstance(cell, dict):
+        return [f"{path} is {describe(cell)}, expected an object"]
+    problems = []
+    page = cell.get("pageNumber")
+    if "pageNumber" in cell and (not isinstance(page, int) or isinstance(page, bool)):
+        problems.append(f"{path}.pageNumber is {describe(page)}, expected an integer")
+    for key in ("key", "value"):
+        if key in cell and not isinstance(cell[key], str):
+            problems.append(f"{path}.{key} is {describe(cell[key])}, expected a string")
+    return problems
+
+
+def result_problems(result: object, path: str = "data.result") -> list[str]:
+    """Every way ``result`` departs from the documented shape, as path messages (no raising).
+
+    ``fieldList`` is a list of ``{pageNumber: int, key: str, value: str}``; ``itemList`` and
+    ``taxList`` are lists of such lists. Absent lists are fine (the doc marks them optional).
+
+    >>> result_problems({"fieldList": [{"pageNumber": "1", "key": "k", "value": 3}]})
+    ['data.result.fieldList[0].pageNumber is a string, expected an integer', \
+'data.result.fieldList[0].value is an integer, expected a string']
+    >>> result_problems({"fieldList": None})
+    ['data.result.fieldList is null, expected a list']
+    """
+    if result is None:
+        return []
+    if not isinstance(result, dict):
+        return [f"{path} is {describe(result)}, expected an object"]
+    problems: list[str] = []
+    if "fieldList" in result:
+        fields = result["fieldList"]
+        if not isinstance(fields, list):
+            problems.append(f"{path}.fieldList is {describe(fields)}, expected a list")
+        else:
+            for i, cell in enumerate(fields):
+                problems += _cell_problems(cell, f"{path}.fieldList[{i}]")
+    for name in ("itemList", "taxList"):
+        if name not in result:
+            continue
+        rows = result[name]
+        if not isinstance(rows, list):
+            problems.append(f"{path}.{name} is {describe(rows)}, expected a list")
+            continue
+        for i, row in enumerate(rows):
+            if not isinstance(row, list):
+                problems.append(f"{path}.{name}[{i}] is {describe(row)}, expected a list")
+                continue
+            for j, cell in enumerate(row):
+                problems += _cell_problems(cell, f"{path}.{name}[{i}][{j}]")
+    return problems
+
+
+def _check_error(reply: Reply, *, source: str | None) -> dict[str, Any]:
+    """Decode the envelope and raise the typed error if it (or the HTTP status) says error."""
+    http_error = classify_http_status(reply.status)
+    try:
+        decoded = decode_json(reply.body, service=SERVICE, http_status=reply.status, source=source)
+    except ResponseFormatError:
+        if http_error is None:
+            raise
+        decoded = None
+    code = decoded.get("code") if isinstance(decoded, dict) else None
+    if isinstance(code, str) and code.strip().isdigit():
+        code = int(code)
+    usable = isinstance(code, int) and not isinstance(code, bool)
+    if http_error is not None and not (usable and code != 200):
+        # The body does not describe the error: the HTTP status is all there is.
+        raise http_error(
+            f"HTTP {reply.status} without an error envelope; body starts {snippet(reply.body)}",
+            service=SERVICE,
+            code=f"HTTP_{reply.status}",
+            http_status=reply.status,
+            retry_after=reply.retry_after,
+            source=source,
+        )
+    check = ShapeChecker(SERVICE, http_status=reply.status, source=source)
+    envelope = check.object_at(decoded, "response body")
+    check.request_id_from(envelope, "requestId")
+    if not usable:
+        check.present(envelope, "code", "")
+        raise check.fail(f"code is {describe(envelope['code'])}, expected an integer")
+    assert isinstance(code, int)
+    if code != 200:
+        message = envelope.get("message")
+        raise classify_code(code, reply.status)(
+            message if isinstance(message, str) and message else "(no message)",
+            service=SERVICE,
+            code=str(code),
+            request_id=check.request_id,
+            http_status=reply.status,
+            retry_after=reply.retry_after,
+            source=source,
+        )
+    return envelope
+
+
+def _check_file_data(check: ShapeChecker, data: object, path: str) -> list[str]:
+    """Enforce the ``{fileId, recognizeStatus, result}`` object; return soft result problems."""
+    obj = check.object_at(data, path)
+    check.string(obj, "fileId", path)
+    status = check.present(obj, "recognizeStatus", path)
+    valid = isinstance(status, str | int) and not isinstance(status, bool)
+    if not valid or str(status) not in _STATUSES:
+        raise check.fail(f"{path}.recognizeStatus is {status!r}, expected '0', '1' or '2'")
+    result = obj.get("result")
+    if result is not None:
+        check.object_at(result, f"{path}.result")
+    return result_problems(result, f"{path}.result")
+
+
+# --------------------------------------------------------------------------- the clients
+
+
+class AsyncDocAIClient(ServiceClientBase):
+    """Async DocAI client: one method per endpoint, each returning the decoded answer as received.
+
+    ``api_key`` None reads ``DOCAI_API_KEY``; ``base_url`` None reads ``DOCAI_BASE_URL``, else
+    ``https://api.docai.pro``. With no key, no base URL and no transport the client talks to the
+    embedded offline engine in-process (``uses_embedded_engine`` is then True). Errors are the
+    typed errors of :mod:`ocrframe.errors`; retrying is the caller's business.
+
+    >>> import asyncio, httpx
+    >>> def handler(request):
+    ...     return httpx.Response(200, json={"code": 200, "data": []})
+    >>> async def main():
+    ...     async with AsyncDocAIClient("k3y-x", transport=httpx.MockTransport(handler)) as c:
+    ...         return await c.list_models()
+    >>> asyncio.run(main())
+    []
+    """
+
+    service: ClassVar[str] = SERVICE
+    display_name: ClassVar[str] = "DocAI"
+    key_env: ClassVar[str] = "DOCAI_API_KEY"
+    url_env: ClassVar[str] = "DOCAI_BASE_URL"
+    default_url: ClassVar[str] = DEFAULT_BASE_URL
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 120.0,
+        max_connections: int = 64,
+    ) -> None:
+        super().__init__(
+            api_key,
+            base_url=base_url,
+            transport=transport,
+            timeout=timeout,
+            max_connections=max_connections,
+        )
+        self._warned: set[str] = set()
+
+    def _auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+
+    def _warn_problems(self, problems: list[str], *, source: str | None) -> None:
+        # Once per kind of problem (indices stripped): a batch of 10,000 alike answers says it once.
+        fresh = []
+        for problem in problems:
+            kind = re.sub(r"\[\d+\]", "[]", problem)
+            if kind not in self._warned:
+                self._warned.add(kind)
+                fresh.append(problem)
+        if fresh:
+            more = (
+                f" (and {len(problems) - len(fresh)} more alike)"
+                if len(problems) > len(fresh)
+                else ""
+            )
+            logger.warning(
+                "DocAI answer%s is not the documented shape, kept as received: %s%s",
+                f" for {source}" if source else "",
+                "; ".join(fresh[:5]),
+                more,
+            )
+
+    def _form(
+        self,
+        *,
+        model: str,
+        pages: PageSpec | None,
+        workspace: str | None,
+        asynchronous: bool,
+    ) -> dict[str, str]:
+        if not isinstance(model, str) or not model.strip():
+            raise ConfigurationError(f"model must be a non-empty modelId string, not {model!r}")
+        form = {"modelId": model}
+        if pages is not None:
+            form["legalPageNumbers"] = format_pages(pages)
+        if workspace is not None:
+            if not isinstance(workspace, str) or not workspace.strip():
+                raise ConfigurationError(f"workspace must be a non-empty string, not {workspace!r}")
+            form["workspaceCode"] = workspace
+        form["isAsynchronous"] = "1" if asynchronous else "0"
+        return form
+
+    def _identify_answer(self, reply: Reply, *, source: str | None) -> dict[str, Any]:
+        envelope = _check_error(reply, source=source)
+        check = ShapeChecker(SERVICE, http_status=reply.status, source=source)
+        check.request_id_from(envelope, "requestId")
+        data = check.present(envelope, "data", "")
+        self._warn_problems(_check_file_data(check, data, "data"), source=source)
+        return envelope
+
+    async def identify_by_base64(
+        self,
+        content: bytes,
+        *,
+        model: str,
+        pages: PageSpec | None = None,
+        workspace: str | None = None,
+        asynchronous: bool = False,
+        source: str | None = None,
+    ) -> dict[str, Any]:
+        """Recognise a file sent as base64 (identifyByEncodeString); return the envelope.
+
+        ``pages`` is a page selection (``"1-1, 3-4"`` or ``[1, 3, 4]``), validated before anything
+        is sent. With ``asynchronous=True`` the answer holds only ``fileId`` and
+        ``recognizeStatus``; collect the result with :meth:`identify_result`.
+        """
+        _require_content(content, source)
+        form = self._form(model=model, pages=pages, workspace=workspace, asynchronous=asynchronous)
+        encoded = base64.b64encode(content).decode("ascii")
+        fields = {"modelId": form.pop("modelId"), "encodeString": encoded, **form}
+        # Plain form fields, but multipart as the API documents: (None, value) parts have no
+        # filename, so httpx sends them as ordinary fields of a multipart/form-data body.
+        files = [(name, (None, value)) for name, value in fields.items()]
+        reply = await self._send("POST", IDENTIFY_BY_BASE64_PATH, files=files, source=source)
+        return self._identify_answer(reply, source=source)
+
+    async def identify_file(
+        self,
+        content: bytes,
+        *,
+        filename: str,
+        model: str,
+        pages: PageSpec | None = None,
+        workspace: str | None = None,
+        asynchronous: bool = False,
+        source: str | None = None,
+    ) -> dict[str, Any]:
+        """Recognise a file uploaded as multipart field ``file`` (identify); return the envelope."""
+        _require_content(content, source)
+        if not isinstance(filename, str) or not filename:
+            raise ConfigurationError(f"filename must be a non-empty string, not {filename!r}")
+        form = self._form(model=model, pages=pages, workspace=workspace, asynchronous=asynchronous)
+        reply = await self._send(
+            "POST",
+            IDENTIFY_FILE_PATH,
+            data=form,
+            files={"file": (filename, content)},
+            source=source,
+        )
+        return self._identify_answer(reply, source=source)
+
+    async def identify_result(
+        self,
+        file_ids: Sequence[str],
+        *,
+        model: str,
+        return_ocr_result: bool = False,
+        source: str | None = None,
+    ) -> dict[str, Any]:
+        """Fetch the results of earlier submissions (identifyResult); return the envelope.
+
+        ``data`` is a list of ``{fileId, recognizeStatus, result}``; poll until no item is
+        ``"pending"`` (see :func:`recognition_status`).
+        """
+        if isinstance(file_ids, str | bytes) or not all(isinstance(f, str) and f for f in file_ids):
+            raise ConfigurationError("file_ids must be a list of non-empty fileId strings")
+        ids = list(file_ids)
+        if not ids:
+            raise ConfigurationError("file_ids is empty: give at least one fileId")
+        if not isinstance(model, str) or not model.strip():
+            raise ConfigurationError(f"model must be a non-empty modelId string, not {model!r}")
+        body = {
+            "fileIdList": ids,
+            "modelId": model,
+            "returnOcrResult": "1" if return_ocr_result else "0",
+        }
+        reply = await self._send("POST", IDENTIFY_RESULT_PATH, json_body=body, source=source)
+        envelope = _check_error(reply, source=source)
+        check = ShapeChecker(SERVICE, http_status=reply.status, source=source)
+        check.request_id_from(envelope, "requestId")
+        items = check.list_at(check.present(envelope, "data", ""), "data")
+        problems: list[str] = []
+        for i, item in enumerate(items):
+            problems += _check_file_data(check, item, f"data[{i}]")
+        self._warn_problems(problems, source=source)
+        return envelope
+
+    async def list_models(self) -> list[dict[str, Any]]:
+        """The models this key may call (listCreateByMeModels): ``[{modelId, modelName, ...}]``."""
+        reply = await self._send("GET", LIST_MODELS_PATH, source=None)
+        envelope = _check_error(reply, source=None)
+        check = ShapeChecker(SERVICE, http_status=reply.status)
+        check.request_id_from(envelope, "requestId")
+        models = check.list_at(check.present(envelope, "data", ""), "data")
+        for i, model in enumerate(models):
+            obj = check.object_at(model, f"data[{i}]")
+            check.string(obj, "modelId", f"data[{i}]")
+            check.string(obj, "modelName", f"data[{i}]", optional=True)
+        return models
+
+
+def _require_content(content: bytes, source: str | None) -> None:
+    if not isinstance(content, bytes | bytearray | memoryview):
+        raise ConfigurationError(f"content must be bytes, not {type(content).__name__}")
+    if len(content) == 0:
+        raise InputFileError("the file is empty", code="empty", source=source)
 
 
 class DocAIClient:
-    """Placeholder."""
+    """Blocking DocAI client: the same methods as :class:`AsyncDocAIClient`, usable anywhere.
+
+    Works inside a running event loop too (a Jupyter kernel): calls run on ocrframe's own
+    background loop. Close it with :meth:`close` or use it in a ``with`` block.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 120.0,
+        max_connections: int = 64,
+    ) -> None:
+        self._async = AsyncDocAIClient(
+            api_key,
+            base_url=base_url,
+            transport=transport,
+            timeout=timeout,
+            max_connections=max_connections,
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The service's base URL."""
+        return self._async.base_url
+
+    @property
+    def uses_embedded_engine(self) -> bool:
+        """True when talking to the in-process embedded engine."""
+        return self._async.uses_embedded_engine
+
+    def __repr__(self) -> str:
+        return repr(self._async).replace("AsyncDocAIClient", "DocAIClient", 1)
+
+    def identify_by_base64(
+        self,
+        content: bytes,
+        *,
+        model: str,
+        pages: PageSpec | None = None,
+        workspace: str | None = None,
+        asynchronous: bool = False,
+        source: str | None = None,
+    ) -> dict[str, Any]:
+        """Blocking :meth:`AsyncDocAIClient.identify_by_base64`."""
+        return run_sync(
+            self._async.identify_by_base64(
+                content,
+                model=model,
+                pages=pages,
+                workspace=workspace,
+                asynchronous=asynchronous,
+                source=source,
+            )
+        )
+
+    def identify_file(
+        self,
+        content: bytes,
+        *,
+        filename: str,
+        model: str,
+        pages: PageSpec | None = None,
+        workspace: str | None = None,
+        asynchronous: bool = False,
+        source: str | None = None,
+    ) -> dict[str, Any]:
+        """Blocking :meth:`AsyncDocAIClient.identify_file`."""
+        return run_sync(
+            self._async.identify_file(
+                content,
+                filename=filename,
+                model=model,
+                pages=pages,
+                workspace=workspace,
+                asynchronous=asynchronous,
+                source=source,
+            )
+        )
+
+    def identify_result(
+        self,
+        file_ids: Sequence[str],
+        *,
+        model: str,
+        return_ocr_result: bool = False,
+        source: str | None = None,
+    ) -> dict[str, Any]:
+        """Blocking :meth:`AsyncDocAIClient.identify_result`."""
+        return run_sync(
+            self._async.identify_result(
+                file_ids, model=model, return_ocr_result=return_ocr_result, source=source
+            )
+        )
+
+    def list_models(self) -> list[dict[str, Any]]:
+        """Blocking :meth:`AsyncDocAIClient.list_models`."""
+        return run_sync(self._async.list_models())
+
+    def close(self) -> None:
+        """Close the connections."""
+        run_sync(self._async.aclose())
+
+    def __enter__(self) -> DocAIClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,427 @@
+"""What both wire clients share: the HTTP client, error mapping, JSON decoding, shape checks.
+
+Only this module touches httpx exceptions, Retry-After headers and raw bodies; the service modules
+get a decoded :class:`Reply` and decide what its JSON means. Every foreign exception raised while
+sending is mapped onto :class:`~ocrframe.errors.TransportError` here, in one place.
+
+The default remote transport is ``httpx_aiohttp.AiohttpTransport``: on this machine one
+``httpx.AsyncClient`` over its own pool reached ~0.14 of the latency-bound limit at 64 concurrent
+requests, the aiohttp transport ~0.9 (see BENCHMARKS.md, "Transport").
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import math
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar, Self
+
+import httpx
+
+from ocrframe.errors import (
+    AuthenticationError,
+    EngineUnavailableError,
+    FileRejectedError,
+    ResponseFormatError,
+    RetryableServiceError,
+    ServiceError,
+    TransportError,
+    redact,
+    register_secret,
+)
+
+__all__ = [
+    "Reply",
+    "ServiceClientBase",
+    "ShapeChecker",
+    "classify_http_status",
+    "decode_json",
+    "default_transport",
+    "describe",
+    "embedded_engine",
+    "map_transport_errors",
+    "parse_retry_after",
+    "snippet",
+]
+
+logger = logging.getLogger("ocrframe")
+
+# Services already told (once per process) that they run on the embedded engine.
+_ANNOUNCED: set[str] = set()
+
+_SNIPPET = 60
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP-date.
+
+    Returns None when the header is absent or unreadable; a date in the past gives 0.
+
+    >>> parse_retry_after("7")
+    7.0
+    >>> parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT",
+    ...                   now=datetime(2015, 10, 21, 7, 27, 30, tzinfo=UTC))
+    30.0
+    >>> parse_retry_after("soon") is None
+    True
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        if math.isfinite(seconds):
+            return max(0.0, seconds)
+        return None
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT; a naive parse means no zone was given
+        when = when.replace(tzinfo=UTC)
+    current = now if now is not None else datetime.now(UTC)
+    return max(0.0, (when - current).total_seconds())
+
+
+def classify_http_status(status: int) -> type[ServiceError] | None:
+    """The error class an HTTP status means by itself, or None for a success (2xx/3xx).
+
+    >>> classify_http_status(429).__name__
+    'RetryableServiceError'
+    >>> classify_http_status(200) is None
+    True
+    """
+    if status < 400:
+        return None
+    if status in (401, 403):
+        return AuthenticationError
+    if status in (408, 429) or status >= 500:
+        return RetryableServiceError
+    return FileRejectedError
+
+
+def describe(value: object) -> str:
+    """Name a decoded JSON value's type the way an error message should.
+
+    >>> describe("1"), describe(None), describe([]), describe(2.5)
+    ('a string', 'null', 'a list', 'a number')
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+def snippet(body: bytes) -> str:
+    """The start of a body for an error message, scrubbed of keys *before* it is cut short.
+
+    >>> snippet(b"<html>Bad Gateway</html>")
+    "'<html>Bad Gateway</html>'"
+    """
+    # Redacting first: a key cut in half by the truncation would no longer match redact().
+    text = redact(body.decode("utf-8", errors="replace"))
+    more = "..." if len(text) > _SNIPPET else ""
+    return repr(text[:_SNIPPET]) + more
+
+
+def decode_json(
+    body: bytes,
+    *,
+    service: str,
+    http_status: int | None = None,
+    source: str | None = None,
+) -> Any:
+    """Decode a response body as JSON, or raise :class:`ResponseFormatError` saying why not.
+
+    >>> decode_json(b'{"code": 200}', service="docai")
+    {'code': 200}
+    """
+    if not body.strip():
+        raise ResponseFormatError(
+            "empty response body, expected JSON",
+            service=service,
+            http_status=http_status,
+            source=source,
+        )
+    try:
+        return json.loads(body)
+    except UnicodeDecodeError as exc:
+        reason = f"not UTF-8 text ({exc.reason})"
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(body.rstrip()) - 1:
+            reason = f"JSON ends early (truncated at byte {len(body)}: {exc.msg})"
+        else:
+            reason = f"not JSON ({exc.msg} at position {exc.pos})"
+    raise ResponseFormatError(
+        f"response body is {reason}; it starts {snippet(body)}",
+        service=service,
+        http_status=http_status,
+        source=source,
+    )
+
+
+@contextmanager
+def map_transport_errors(service: str, *, source: str | None = None) -> Iterator[None]:
+    """Turn any failure to get an answer (httpx, aiohttp, OS, timeout) into TransportError."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise TransportError(
+            f"no answer in time ({type(exc).__name__})", service=service, source=source
+        ) from exc
+    except httpx.HTTPError as exc:
+        raise TransportError(
+            f"request failed: {type(exc).__name__}: {exc}", service=service, source=source
+        ) from exc
+    except TimeoutError as exc:
+        raise TransportError(
+            f"no answer in time ({type(exc).__name__})", service=service, source=source
+        ) from exc
+    except OSError as exc:
+        raise TransportError(
+            f"connection failed: {type(exc).__name__}: {exc}", service=service, source=source
+        ) from exc
+    except Exception as exc:
+        # aiohttp errors that httpx-aiohttp does not map; imported lazily so that a custom
+        # transport never needs aiohttp.
+        import aiohttp
+
+        if isinstance(exc, aiohttp.ClientError):
+            raise TransportError(
+                f"request failed: {type(exc).__name__}: {exc}", service=service, source=source
+            ) from exc
+        raise
+
+
+def default_transport(max_connections: int) -> httpx.AsyncBaseTransport:
+    """The transport for a remote service: aiohttp's pool behind the httpx API."""
+    from httpx_aiohttp import AiohttpTransport
+
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections
+    )
+    transport: httpx.AsyncBaseTransport = AiohttpTransport(limits=limits)
+    return transport
+
+
+def embedded_engine() -> tuple[httpx.AsyncBaseTransport, str]:
+    """The in-process embedded engine: its transport and base URL.
+
+    Imported lazily: the engine needs the ``engine`` extra, the remote clients do not.
+    """
+    try:
+        app: Any = importlib.import_module("ocrframe.engine.app")
+    except ImportError as exc:
+        raise EngineUnavailableError(
+            "no API key or base URL configured, and the embedded offline engine is not "
+            f"available ({exc}); install it with: pip install 'ocrframe[engine]'"
+        ) from exc
+    return app.embedded_transport(), app.ENGINE_BASE_URL
+
+
+# --------------------------------------------------------------------------- shape checks
+
+
+class ShapeChecker:
+    """Checks a decoded answer against the documented shape, naming the exact path that is off.
+
+    Each check returns the value (narrowed) or raises :class:`ResponseFormatError`, e.g.
+    ``data.fileId is an integer, expected a string``.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        *,
+        request_id: str | None = None,
+        http_status: int | None = None,
+        source: str | None = None,
+    ) -> None:
+        self.service = service
+        self.request_id = request_id
+        self.http_status = http_status
+        self.source = source
+
+    def fail(self, message: str) -> ResponseFormatError:
+        """Build the error for ``message`` (the caller raises it)."""
+        return ResponseFormatError(
+            message,
+            service=self.service,
+            request_id=self.request_id,
+            http_status=self.http_status,
+            source=self.source,
+        )
+
+    def object_at(self, value: object, path: str) -> dict[str, Any]:
+        """``value`` must be a JSON object."""
+        if not isinstance(value, dict):
+            raise self.fail(f"{path} is {describe(value)}, expected an object")
+        return value
+
+    def list_at(self, value: object, path: str) -> list[Any]:
+        """``value`` must be a JSON list."""
+        if not isinstance(value, list):
+            raise self.fail(f"{path} is {describe(value)}, expected a list")
+        return value
+
+    def request_id_from(self, envelope: Mapping[str, Any], key: str) -> None:
+        """Take the request id for later errors from ``envelope[key]``, when it is a string."""
+        value = envelope.get(key)
+        self.request_id = value if isinstance(value, str) else None
+
+    def present(self, obj: Mapping[str, Any], key: str, path: str) -> Any:
+        """``obj[key]`` must exist (it may be null)."""
+        if key not in obj:
+            raise self.fail(f"{path}.{key} is missing" if path else f"{key} is missing")
+        return obj[key]
+
+    def string(
+        self, obj: Mapping[str, Any], key: str, path: str, *, optional: bool = False
+    ) -> str | None:
+        """``obj[key]`` must be a string (or absent/null when ``optional``)."""
+        where = f"{path}.{key}" if path else key
+        value = obj.get(key)
+        if value is None:
+            if optional:
+                return None
+            raise self.fail(f"{where} is missing" if key not in obj else f"{where} is null")
+        if not isinstance(value, str):
+            raise self.fail(f"{where} is {describe(value)}, expected a string")
+        return value
+
+
+# --------------------------------------------------------------------------- the client base
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One HTTP answer: status, headers and the raw body, not yet interpreted."""
+
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds from the ``Retry-After`` header, if any."""
+        return parse_retry_after(self.headers.get("retry-after"))
+
+
+class ServiceClientBase:
+    """The connection and configuration half of a service client; no wire format here."""
+
+    service: ClassVar[str]
+    display_name: ClassVar[str]
+    key_env: ClassVar[str]
+    url_env: ClassVar[str]
+    default_url: ClassVar[str]
+
+    def __init__(
+        self,
+        api_key: str | None,
+        *,
+        base_url: str | None,
+        transport: httpx.AsyncBaseTransport | None,
+        timeout: float,
+        max_connections: int,
+    ) -> None:
+        if max_connections < 1:
+            from ocrframe.errors import ConfigurationError
+
+            raise ConfigurationError(f"max_connections must be at least 1, not {max_connections}")
+        key = api_key if api_key is not None else os.environ.get(self.key_env)
+        url = base_url if base_url is not None else os.environ.get(self.url_env)
+        self._api_key: str | None = key or None
+        register_secret(self._api_key)
+        self.uses_embedded_engine = False
+        if self._api_key is None and not url and transport is None:
+            transport, url = embedded_engine()
+            self.uses_embedded_engine = True
+            if self.service not in _ANNOUNCED:
+                _ANNOUNCED.add(self.service)
+                logger.warning(
+                    "no %s key configured (%s): using the embedded offline engine",
+                    self.display_name,
+                    self.key_env,
+                )
+        self.base_url = (url or self.default_url).rstrip("/")
+        if transport is None:
+            transport = default_transport(max_connections)
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=httpx.Timeout(timeout),
+            headers=self._auth_headers(),
+            follow_redirects=False,
+        )
+
+    def _auth_headers(self) -> dict[str, str]:
+        return {}
+
+    @property
+    def has_key(self) -> bool:
+        """Whether an API key is configured (the key itself is never shown)."""
+        return self._api_key is not None
+
+    def __repr__(self) -> str:
+        key = "set" if self._api_key else "none"
+        engine = ", embedded engine" if self.uses_embedded_engine else ""
+        return f"{type(self).__name__}(base_url={self.base_url!r}, key={key}{engine})"
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        source: str | None,
+        json_body: Any = None,
+        data: Mapping[str, str] | None = None,
+        files: Any = None,
+    ) -> Reply:
+        request = self._client.build_request(method, path, json=json_body, data=data, files=files)
+        with map_transport_errors(self.service, source=source):
+            # Multipart bodies are rendered up front: the file is in memory already, and a
+            # plain byte body is what every transport (aiohttp, ASGI, mock) handles alike.
+            await request.aread()
+            response = await self._client.send(request)
+            try:
+                body = await response.aread()
+            finally:
+                await response.aclose()
+        return Reply(response.status_code, response.headers, body)
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self._client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
