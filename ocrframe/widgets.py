@@ -1,0 +1,699 @@
+"""The notebook panel: pick a service, a model and a folder, run, preview, save to Parquet.
+
+``panel()`` is a thin shell over :func:`ocrframe.extract_async`; it holds no logic of its own
+beyond turning control values into arguments and results into HTML. The helpers that do that are
+small pure functions (``model_options``, ``directory_entries``, ``failures_html``, ...) so that they
+can be tested without a browser.
+
+While a run is going the kernel stays responsive: the click handler starts an asyncio task on the
+kernel's own loop (a Jupyter kernel runs one), and that task awaits the batch, which runs on
+ocrframe's background loop thread, so even CPU-bound work of the embedded engine never blocks the
+kernel. Outside a running loop (a plain script) the click starts the same work and returns at once.
+
+>>> from ocrframe.widgets import panel
+>>> p = panel("data/sample")          # doctest: +SKIP
+>>> p                                 # doctest: +SKIP  (displays the panel in a notebook)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import html
+import inspect
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as w
+
+from ocrframe._sync import background_loop, run_sync
+from ocrframe.errors import OcrframeError, PageRangeError
+from ocrframe.inputs import format_pages
+
+if TYPE_CHECKING:
+    import httpx
+    import pandas as pd
+
+    from ocrframe.frames import Extraction
+
+__all__ = [
+    "CAPSOLVER_MODULES",
+    "TABLES",
+    "Panel",
+    "directory_entries",
+    "error_html",
+    "failures_html",
+    "model_options",
+    "pages_argument",
+    "panel",
+    "summary_html",
+    "table_html",
+]
+
+logger = logging.getLogger(__name__)
+
+SERVICES: tuple[tuple[str, str], ...] = (("DocAI", "docai"), ("CapSolver", "capsolver"))
+# CapSolver has no call that lists its ImageToTextTask modules; these are the ones its docs name
+# (and the ones the embedded engine implements).
+CAPSOLVER_MODULES: tuple[str, ...] = ("common", "queueit")
+# The Extraction tables shown in the preview, in tab order.
+TABLES: tuple[str, ...] = ("documents", "fields", "items", "taxes", "texts")
+PREVIEW_ROWS = 20
+# Directory listing shown by the browser is capped so that a huge folder cannot freeze the page.
+MAX_ENTRIES = 500
+
+_UP = ".."
+
+
+# --------------------------------------------------------------------------------------------
+# Pure helpers
+
+
+def model_options(service: str, models: Sequence[Mapping[str, Any]] = ()) -> list[tuple[str, str]]:
+    """Options for the model dropdown as ``(label, value)`` pairs.
+
+    For DocAI ``models`` is the ``data`` list of listCreateByMeModels; each model is shown by
+    name and id, and its value is the id. For CapSolver the options are its modules.
+
+    >>> model_options("docai", [{"modelId": "m-1", "modelName": "Invoices"}])
+    [('Invoices (m-1)', 'm-1')]
+    >>> model_options("capsolver")
+    [('common', 'common'), ('queueit', 'queueit')]
+    """
+    if service == "capsolver":
+        return [(m, m) for m in CAPSOLVER_MODULES]
+    options: list[tuple[str, str]] = []
+    for model in models:
+        model_id = str(model.get("modelId") or "").strip()
+        if not model_id:
+            continue
+        name = str(model.get("modelName") or "").strip()
+        label = f"{name} ({model_id})" if name and name != model_id else model_id
+        options.append((label, model_id))
+    return options
+
+
+def pages_argument(text: str) -> str | None:
+    """The ``pages=`` argument for a page box's text: None when empty, else normalised.
+
+    Raises :class:`~ocrframe.PageRangeError` for text that is not a page selection.
+
+    >>> pages_argument("")
+    >>> pages_argument("1, 3-4")
+    '1-1, 3-4'
+    """
+    if not text.strip():
+        return None
+    return format_pages(text)
+
+
+def directory_entries(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
+    """What the folder browser lists for ``path``: ``(label, absolute path)`` pairs.
+
+    For a folder: its parent (``..``), then its sub-folders, then its files, hidden ones left
+    out; for a file, the entries of the folder holding it. Unreadable folders list only ``..``.
+    """
+    p = Path(path).expanduser()
+    folder = p if p.is_dir() else p.parent
+    folder = folder.resolve()
+    entries: list[tuple[str, str]] = []
+    if folder.parent != folder:
+        entries.append((f"📁 {_UP}", str(folder.parent)))
+    try:
+        children = sorted(
+            (c for c in folder.iterdir() if not c.name.startswith(".")),
+            key=lambda c: (not c.is_dir(), c.name.lower()),
+        )
+    except OSError:
+        return entries
+    for child in children[:MAX_ENTRIES]:
+        label = f"📁 {child.name}/" if child.is_dir() else f"    {child.name}"
+        entries.append((label, str(child)))
+    return entries
+
+
+def files_under(path: str | os.PathLike[str], *, limit: int = MAX_ENTRIES) -> list[str]:
+    """The files a run on ``path`` would look at (a file itself, or a folder's files, recursively).
+
+    Hidden files and folders are left out; at most ``limit`` paths are returned, relative to the
+    folder. The batch engine decides for each whether it can be submitted.
+    """
+    p = Path(path).expanduser()
+    if p.is_file():
+        return [p.name]
+    if not p.is_dir():
+        return []
+    found: list[str] = []
+    for root, dirs, files in os.walk(p):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith(".") or name.endswith(".expected.json"):
+                continue
+            found.append(str((Path(root) / name).relative_to(p)))
+            if len(found) >= limit:
+                return found
+    return found
+
+
+def table_html(df: pd.DataFrame, *, rows: int = PREVIEW_ROWS) -> str:
+    """HTML preview of a table: its size, then its first ``rows`` rows."""
+    n, m = df.shape
+    shown = f", first {rows} shown" if n > rows else ""
+    caption = f"<p><b>{n}</b> rows × <b>{m}</b> columns{shown}</p>"
+    if n == 0:
+        return caption
+    return caption + df.head(rows).to_html(index=False, na_rep="", escape=True, border=0)
+
+
+def failures_html(documents: pd.DataFrame) -> str:
+    """The failed (and still pending) files of a run and why, as a small HTML table; ``""`` if none.
+
+    >>> import pandas as pd
+    >>> failures_html(pd.DataFrame({"source": ["a.pdf"], "status": ["ok"]}))
+    ''
+    """
+    if documents.empty or "status" not in documents.columns:
+        return ""
+    bad = documents[documents["status"].isin(["failed", "pending"])]
+    if bad.empty:
+        return ""
+    rows = []
+    for rec in bad.to_dict("records"):
+        page = rec.get("page")
+        source = str(rec.get("source", ""))
+        if page is not None and _notna(page):
+            source = f"{source} (page {int(page)})"
+        rows.append(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>".format(
+                html.escape(source),
+                html.escape(str(rec.get("status", ""))),
+                html.escape(_text(rec.get("error_code"))),
+                html.escape(_text(rec.get("error_message"))),
+            )
+        )
+    failed = int((bad["status"] == "failed").sum())
+    pending = len(bad) - failed
+    head = f"<p><b>{failed}</b> file(s) failed" + (
+        f", <b>{pending}</b> still pending" if pending else ""
+    )
+    return (
+        head
+        + ":</p><table><tr><th>source</th><th>status</th><th>error</th><th>why</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+
+
+def error_html(exc: BaseException, headline: str = "The run stopped") -> str:
+    """A readable one-paragraph account of an error (never a traceback).
+
+    >>> error_html(ValueError("no model"), "Cannot run")
+    "<p style='color:#b00020'><b>Cannot run: ValueError</b><br>no model</p>"
+    """
+    if isinstance(exc, OcrframeError):
+        kind = type(exc).__name__
+        text = str(exc)
+    else:
+        kind = type(exc).__name__
+        text = str(exc) or repr(exc)
+    return (
+        f"<p style='color:#b00020'><b>{html.escape(headline)}: {html.escape(kind)}</b><br>"
+        f"{html.escape(text)}</p>"
+    )
+
+
+def summary_html(ex: Extraction, elapsed_s: float | None = None) -> str:
+    """One line saying what a run produced: documents by status and rows per table."""
+    docs = ex.documents
+    counts: dict[str, int] = {}
+    if "status" in docs.columns:
+        counts = {str(k): int(v) for k, v in docs["status"].value_counts().items()}
+    status = ", ".join(f"{counts[k]} {k}" for k in ("ok", "failed", "pending") if k in counts)
+    tables = ", ".join(f"{len(getattr(ex, t))} {t}" for t in TABLES[1:])
+    took = f" in {elapsed_s:.1f} s" if elapsed_s is not None else ""
+    return (
+        f"<p>Done{took}: <b>{len(docs)}</b> document(s) ({status or 'none'}); "
+        f"rows: {html.escape(tables)}.</p>"
+    )
+
+
+def _note(text: str) -> str:
+    return f"<p><i>{html.escape(text)}</i></p>"
+
+
+def _notna(value: Any) -> bool:
+    try:
+        return not bool(value != value)  # NaN is the one value not equal to itself
+    except (TypeError, ValueError):
+        return value is not None
+
+
+def _text(value: Any) -> str:
+    if value is None or not _notna(value):
+        return ""
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Where models come from
+
+
+@dataclass(frozen=True, slots=True)
+class _Connection:
+    """How the panel reaches the services; held privately so that no key shows in a repr."""
+
+    api_key: str | None
+    base_url: str | None
+    transport: httpx.AsyncBaseTransport | None
+
+    def __repr__(self) -> str:
+        return f"_Connection(base_url={self.base_url!r})"
+
+
+async def _docai_models(conn: _Connection) -> tuple[list[dict[str, Any]], bool]:
+    from ocrframe.services.docai import AsyncDocAIClient
+
+    async with AsyncDocAIClient(
+        conn.api_key, base_url=conn.base_url, transport=conn.transport
+    ) as client:
+        models = await client.list_models()
+        return list(models), bool(getattr(client, "uses_embedded_engine", False))
+
+
+def _capsolver_embedded(conn: _Connection) -> bool:
+    if conn.transport is not None or conn.base_url or os.environ.get("CAPSOLVER_API_BASE"):
+        return False
+    return not (conn.api_key or os.environ.get("CAPSOLVER_API_KEY"))
+
+
+# --------------------------------------------------------------------------------------------
+# The panel
+
+
+class Panel:
+    """The widget panel returned by :func:`panel`; display it in a notebook.
+
+    Controls are attributes, so code and tests can drive it: ``service``, ``model``, ``path``,
+    ``browser``, ``files``, ``pages``, ``concurrency``, ``asynchronous``, ``refresh``,
+    ``use_cache``, ``run_button``, ``stop_button``, ``progress``, ``status``, ``errors``,
+    ``tabs`` (one HTML child per table in :data:`TABLES`), ``save_path``, ``save_button``,
+    ``save_status``. After a run, ``result`` holds the :class:`~ocrframe.Extraction` and
+    ``error`` the exception that stopped the run, if any; ``await p.wait()`` waits for the run
+    started by the last click.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = ".",
+        *,
+        service: str = "docai",
+        model: str | None = None,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        cache: Any = None,
+        extract_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._conn = _Connection(api_key, base_url, transport)
+        self._cache = cache
+        self._extra = dict(extract_options or {})
+        self._models_cache: dict[str, list[tuple[str, str]]] = {}
+        self.result: Extraction | None = None
+        self.error: BaseException | None = None
+        self.task: asyncio.Future[Any] | concurrent.futures.Future[Any] | None = None
+        self._work: concurrent.futures.Future[Any] | None = None
+        self._lock = threading.Lock()
+
+        style = {"description_width": "110px"}
+        wide = w.Layout(width="520px")
+        self.service = w.ToggleButtons(
+            options=list(SERVICES), value=service, description="Service", style=style
+        )
+        self.model = w.Dropdown(options=[], description="Model", style=style, layout=wide)
+        self.service_note = w.HTML()
+        self.path = w.Text(value=str(path), description="Folder or file", style=style, layout=wide)
+        self.browser = w.Select(options=[], rows=8, description="Browse", style=style, layout=wide)
+        self.files = w.HTML()
+        self.pages = w.Text(
+            value="", placeholder="all pages; or e.g. 1-1, 3-4", description="Pages", style=style
+        )
+        self.pages_note = w.HTML()
+        self.concurrency = w.BoundedIntText(
+            value=int(self._extra.pop("concurrency", 4)),
+            min=1,
+            max=256,
+            description="Concurrency",
+            style=style,
+        )
+        self.asynchronous = w.Checkbox(value=False, description="Asynchronous (DocAI)")
+        self.refresh = w.Checkbox(value=False, description="Refresh (ignore cached answers)")
+        self.use_cache = w.Checkbox(value=True, description="Cache answers")
+        self.run_button = w.Button(description="Run", button_style="primary", icon="play")
+        self.stop_button = w.Button(description="Stop", icon="stop", disabled=True)
+        self.progress = w.IntProgress(value=0, min=0, max=1, description="", layout=wide)
+        self.status = w.HTML()
+        self.errors = w.HTML()
+        self.tables: dict[str, w.HTML] = {name: w.HTML() for name in TABLES}
+        self.tabs = w.Tab(children=[self.tables[name] for name in TABLES])
+        self.tabs.titles = TABLES
+        self.save_path = w.Text(value="out/ocrframe", description="Parquet dir", style=style)
+        self.save_button = w.Button(description="Save to Parquet", icon="save", disabled=True)
+        self.save_status = w.HTML()
+
+        self.service.observe(self._on_service, names="value")
+        self.path.observe(self._on_path, names="value")
+        self.browser.observe(self._on_browse, names="value")
+        self.pages.observe(self._on_pages, names="value")
+        self.run_button.on_click(self._on_run)
+        self.stop_button.on_click(self._on_stop)
+        self.save_button.on_click(self._on_save)
+
+        self._load_models(preferred=model)
+        self._on_path({"new": self.path.value})
+
+        self.widget = w.VBox(
+            [
+                self.service,
+                self.service_note,
+                self.model,
+                self.path,
+                self.browser,
+                self.files,
+                w.HBox([self.pages, self.pages_note]),
+                w.HBox([self.concurrency, self.asynchronous]),
+                w.HBox([self.use_cache, self.refresh]),
+                w.HBox([self.run_button, self.stop_button, self.progress]),
+                self.status,
+                self.errors,
+                self.tabs,
+                w.HBox([self.save_path, self.save_button]),
+                self.save_status,
+            ]
+        )
+
+    # -- display ------------------------------------------------------------------------------
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        return f"<ocrframe panel: {self.service.value} {self.model.value!r} on {self.path.value!r}>"
+
+    # -- models -------------------------------------------------------------------------------
+
+    def _load_models(self, preferred: str | None = None) -> None:
+        service = self.service.value
+        self.asynchronous.disabled = service != "docai"
+        self.pages.disabled = False
+        note = ""
+        if service == "capsolver":
+            options = model_options("capsolver")
+            if _capsolver_embedded(self._conn):
+                note = _note("No CAPSOLVER_API_KEY: the embedded offline engine answers.")
+        elif service in self._models_cache:
+            options = self._models_cache[service]
+        else:
+            try:
+                models, embedded = run_sync(_docai_models(self._conn))
+            except Exception as exc:  # shown to the user; the dropdown stays empty
+                logger.debug("listing DocAI models failed", exc_info=True)
+                options, note = [], error_html(exc, "No models")
+            else:
+                options = model_options("docai", models)
+                self._models_cache[service] = options
+                if embedded:
+                    note = _note("No DOCAI_API_KEY: the embedded offline engine answers.")
+                if not options:
+                    note += _note("This key has no models.")
+        self.model.options = options
+        values = [v for _, v in options]
+        if preferred in values:
+            self.model.value = preferred
+        elif values:
+            self.model.value = values[0]
+        self.service_note.value = note
+
+    def _on_service(self, change: Mapping[str, Any]) -> None:
+        self._load_models()
+
+    # -- files --------------------------------------------------------------------------------
+
+    def _on_path(self, change: Mapping[str, Any]) -> None:
+        path = str(change["new"])
+        entries = directory_entries(path) if Path(path).expanduser().exists() else []
+        with self.browser.hold_trait_notifications():
+            self.browser.unobserve(self._on_browse, names="value")
+            self.browser.options = entries
+            self.browser.value = None
+            self.browser.observe(self._on_browse, names="value")
+        found = files_under(path)
+        if not Path(path).expanduser().exists():
+            self.files.value = f"<i>{html.escape(path)}: no such file or folder</i>"
+        elif not found:
+            self.files.value = "<i>no files here</i>"
+        else:
+            more = "+" if len(found) >= MAX_ENTRIES else ""
+            listing = ", ".join(html.escape(f) for f in found[:12])
+            if len(found) > 12:
+                listing += ", …"
+            self.files.value = f"<p><b>{len(found)}{more}</b> file(s) to submit: {listing}</p>"
+
+    def _on_browse(self, change: Mapping[str, Any]) -> None:
+        if change["new"]:
+            self.path.value = str(change["new"])
+
+    def _on_pages(self, change: Mapping[str, Any]) -> None:
+        try:
+            pages_argument(str(change["new"]))
+        except PageRangeError as exc:
+            self.pages_note.value = f"<span style='color:#b00020'>{html.escape(str(exc))}</span>"
+        else:
+            self.pages_note.value = ""
+
+    # -- running ------------------------------------------------------------------------------
+
+    def extract_arguments(self) -> dict[str, Any]:
+        """The keyword arguments the Run button passes to :func:`ocrframe.extract_async`.
+
+        Raises :class:`~ocrframe.PageRangeError` when the page box does not hold a selection.
+        """
+        kwargs: dict[str, Any] = {
+            "service": self.service.value,
+            "model": self.model.value,
+            "pages": pages_argument(self.pages.value),
+            "concurrency": int(self.concurrency.value),
+            "refresh": bool(self.refresh.value),
+            "api_key": self._conn.api_key,
+            "base_url": self._conn.base_url,
+            "transport": self._conn.transport,
+        }
+        if self.service.value == "docai":
+            kwargs["asynchronous"] = bool(self.asynchronous.value)
+        if not self.use_cache.value:
+            kwargs["cache"] = False
+        elif self._cache is not None:
+            kwargs["cache"] = self._cache
+        kwargs.update(self._extra)
+        return kwargs
+
+    def _on_run(self, _button: Any = None) -> None:
+        if self.task is not None and not self.task.done():
+            return
+        try:
+            kwargs = self.extract_arguments()
+        except OcrframeError as exc:
+            self.status.value = error_html(exc, "Cannot run")
+            return
+        if not kwargs["model"]:
+            self.status.value = error_html(ValueError("choose a model first"), "Cannot run")
+            return
+        self._set_running(True)
+        path = self.path.value
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is not None:
+            self.task = loop.create_task(self._run(path, kwargs, loop))
+        else:
+            # No loop on this thread (a script, a plain test): run on ocrframe's own loop.
+            self.task = asyncio.run_coroutine_threadsafe(
+                self._run(path, kwargs, None), background_loop()
+            )
+
+    async def _run(
+        self,
+        path: str,
+        kwargs: dict[str, Any],
+        ui_loop: asyncio.AbstractEventLoop | None,
+    ) -> Extraction | None:
+        import time
+
+        from ocrframe.batch import extract_async
+
+        started = time.perf_counter()
+        self.result, self.error = None, None
+        try:
+            progress = self._progress_hook(ui_loop)
+            if _accepts_callable_progress(extract_async):
+                kwargs = {**kwargs, "progress": progress}
+            else:
+                kwargs = {**kwargs, "progress": False}
+            coro = extract_async(path, **kwargs)
+            if ui_loop is not None:
+                # The batch runs on ocrframe's loop thread so that nothing it does can block the
+                # kernel's loop; this task only waits for it and updates the widgets.
+                self._work = asyncio.run_coroutine_threadsafe(coro, background_loop())
+                ex = await asyncio.wrap_future(self._work)
+            else:
+                ex = await coro
+        except asyncio.CancelledError:
+            if self._work is not None:
+                self._work.cancel()
+            self.status.value = "<p>Stopped.</p>"
+            self._set_running(False)
+            raise
+        except Exception as exc:
+            logger.debug("run failed", exc_info=True)
+            self.error = exc
+            self.status.value = error_html(exc)
+            self._set_running(False)
+            return None
+        self.result = ex
+        self._show(ex, time.perf_counter() - started)
+        self._set_running(False)
+        return ex
+
+    def _progress_hook(self, ui_loop: asyncio.AbstractEventLoop | None) -> Callable[..., None]:
+        def update(done: int, total: int | None = None, *_: Any) -> None:
+            if total is not None:
+                self.progress.max = max(int(total), 1)
+            self.progress.value = min(int(done), self.progress.max)
+            self.progress.description = f"{int(done)}/{int(total) if total else '?'}"
+
+        def hook(done: int, total: int | None = None, *rest: Any) -> None:
+            if ui_loop is not None and not ui_loop.is_closed():
+                ui_loop.call_soon_threadsafe(update, done, total)
+            else:
+                update(done, total)
+
+        return hook
+
+    def _set_running(self, running: bool) -> None:
+        for control in (self.run_button, self.service, self.model, self.path, self.pages):
+            control.disabled = running
+        self.stop_button.disabled = not running
+        self.save_button.disabled = running or self.result is None
+        if running:
+            self.progress.value = 0
+            self.progress.bar_style = ""
+            self.status.value = "<p>Running…</p>"
+            self.errors.value = ""
+            self.save_status.value = ""
+        else:
+            self.asynchronous.disabled = self.service.value != "docai"
+            self.progress.bar_style = "danger" if self.error is not None else "success"
+
+    def _show(self, ex: Extraction, elapsed_s: float) -> None:
+        self.status.value = summary_html(ex, elapsed_s)
+        self.errors.value = failures_html(ex.documents)
+        for name in TABLES:
+            self.tables[name].value = table_html(getattr(ex, name))
+        self.progress.max = max(len(ex.documents), 1)
+        self.progress.value = self.progress.max
+        self.progress.description = f"{len(ex.documents)}/{len(ex.documents)}"
+
+    def _on_stop(self, _button: Any = None) -> None:
+        if self._work is not None:
+            self._work.cancel()
+        if self.task is not None:
+            self.task.cancel()
+
+    async def wait(self) -> Extraction | None:
+        """Wait for the run started by the last click; return its Extraction (None if it failed).
+
+        Returns at once when nothing is running.
+        """
+        task = self.task
+        if task is None:
+            return self.result
+        try:
+            if isinstance(task, concurrent.futures.Future):
+                await asyncio.wrap_future(task)
+            else:
+                await task
+        except asyncio.CancelledError:
+            return None
+        return self.result
+
+    # -- saving -------------------------------------------------------------------------------
+
+    def _on_save(self, _button: Any = None) -> None:
+        if self.result is None:
+            self.save_status.value = "<i>Nothing to save yet: run first.</i>"
+            return
+        target = self.save_path.value.strip()
+        if not target:
+            self.save_status.value = "<span style='color:#b00020'>Give a folder to save to.</span>"
+            return
+        try:
+            self.result.to_parquet(target)
+        except Exception as exc:
+            logger.debug("saving failed", exc_info=True)
+            self.save_status.value = error_html(exc, "Not saved")
+            return
+        shown = html.escape(str(Path(target).expanduser().resolve()))
+        self.save_status.value = (
+            f"<p>Saved to <code>{shown}</code>; read it back with "
+            f"<code>ocrframe.read_parquet({html.escape(repr(target))})</code>.</p>"
+        )
+
+
+def _accepts_callable_progress(func: Callable[..., Any]) -> bool:
+    """Whether ``extract_async``'s ``progress=`` takes a callback (not only True/False)."""
+    try:
+        param = inspect.signature(func).parameters.get("progress")
+    except (TypeError, ValueError):
+        return False
+    if param is None:
+        return False
+    annotation = str(param.annotation)
+    return "Callable" in annotation or "ProgressCallback" in annotation
+
+
+def panel(
+    path: str | os.PathLike[str] = ".",
+    *,
+    service: str = "docai",
+    model: str | None = None,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    cache: Any = None,
+    **extract_options: Any,
+) -> Panel:
+    """The notebook panel: service, model, folder, pages, options; Run; preview; Save to Parquet.
+
+    Keys and base URLs come from the arguments or the environment (``DOCAI_API_KEY``,
+    ``CAPSOLVER_API_KEY``, ...); without a key the embedded offline engine answers. Further
+    keyword arguments are passed to :func:`ocrframe.extract_async` on every run.
+
+    >>> import ocrframe.widgets
+    >>> p = ocrframe.widgets.panel("data/sample", model="invoice")   # doctest: +SKIP
+    >>> p   # in a notebook cell: shows the panel                     # doctest: +SKIP
+    """
+    return Panel(
+        path,
+        service=service,
+        model=model,
+        api_key=api_key,
+        base_url=base_url,
+        transport=transport,
+        cache=cache,
+        extract_options=extract_options,
+    )
