@@ -23,9 +23,9 @@ import html
 import inspect
 import logging
 import os
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,7 @@ import ipywidgets as w
 
 from ocrframe._sync import background_loop, run_sync
 from ocrframe.errors import OcrframeError, PageRangeError
-from ocrframe.inputs import format_pages
+from ocrframe.inputs import format_pages, iter_inputs
 
 if TYPE_CHECKING:
     import httpx
@@ -138,26 +138,14 @@ def directory_entries(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
 
 
 def files_under(path: str | os.PathLike[str], *, limit: int = MAX_ENTRIES) -> list[str]:
-    """The files a run on ``path`` would look at (a file itself, or a folder's files, recursively).
+    """What a run on ``path`` would submit: the sources the batch engine's discovery finds.
 
-    Hidden files and folders are left out; at most ``limit`` paths are returned, relative to the
-    folder. The batch engine decides for each whether it can be submitted.
+    At most ``limit`` of them; ``[]`` when ``path`` does not exist.
     """
-    p = Path(path).expanduser()
-    if p.is_file():
-        return [p.name]
-    if not p.is_dir():
+    try:
+        return [item.source for item in islice(iter_inputs(os.fspath(path)), limit)]
+    except OcrframeError:
         return []
-    found: list[str] = []
-    for root, dirs, files in os.walk(p):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if name.startswith(".") or name.endswith(".expected.json"):
-                continue
-            found.append(str((Path(root) / name).relative_to(p)))
-            if len(found) >= limit:
-                return found
-    return found
 
 
 def table_html(df: pd.DataFrame, *, rows: int = PREVIEW_ROWS) -> str:
@@ -285,10 +273,13 @@ async def _docai_models(conn: _Connection) -> tuple[list[dict[str, Any]], bool]:
         return list(models), bool(getattr(client, "uses_embedded_engine", False))
 
 
-def _capsolver_embedded(conn: _Connection) -> bool:
-    if conn.transport is not None or conn.base_url or os.environ.get("CAPSOLVER_API_BASE"):
-        return False
-    return not (conn.api_key or os.environ.get("CAPSOLVER_API_KEY"))
+async def _capsolver_embedded(conn: _Connection) -> bool:
+    from ocrframe.services.capsolver import AsyncCapSolverClient
+
+    async with AsyncCapSolverClient(
+        conn.api_key, base_url=conn.base_url, transport=conn.transport
+    ) as client:
+        return bool(client.uses_embedded_engine)
 
 
 # --------------------------------------------------------------------------------------------
@@ -327,7 +318,7 @@ class Panel:
         self.error: BaseException | None = None
         self.task: asyncio.Future[Any] | concurrent.futures.Future[Any] | None = None
         self._work: concurrent.futures.Future[Any] | None = None
-        self._lock = threading.Lock()
+        self._relisting = False
 
         style = {"description_width": "110px"}
         wide = w.Layout(width="520px")
@@ -413,8 +404,14 @@ class Panel:
         note = ""
         if service == "capsolver":
             options = model_options("capsolver")
-            if _capsolver_embedded(self._conn):
-                note = _note("No CAPSOLVER_API_KEY: the embedded offline engine answers.")
+            try:
+                embedded = run_sync(_capsolver_embedded(self._conn))
+            except Exception as exc:  # the modules are still listed; the run will say it again
+                logger.debug("setting up the CapSolver client failed", exc_info=True)
+                note = error_html(exc, "CapSolver is not reachable")
+            else:
+                if embedded:
+                    note = _note("No CAPSOLVER_API_KEY: the embedded offline engine answers.")
         elif service in self._models_cache:
             options = self._models_cache[service]
         else:
@@ -446,11 +443,13 @@ class Panel:
     def _on_path(self, change: Mapping[str, Any]) -> None:
         path = str(change["new"])
         entries = directory_entries(path) if Path(path).expanduser().exists() else []
-        with self.browser.hold_trait_notifications():
-            self.browser.unobserve(self._on_browse, names="value")
+        # Relisting changes the Select's value; that must not count as the user picking a path.
+        self._relisting = True
+        try:
             self.browser.options = entries
-            self.browser.value = None
-            self.browser.observe(self._on_browse, names="value")
+            self.browser.index = None
+        finally:
+            self._relisting = False
         found = files_under(path)
         if not Path(path).expanduser().exists():
             self.files.value = f"<i>{html.escape(path)}: no such file or folder</i>"
@@ -464,7 +463,7 @@ class Panel:
             self.files.value = f"<p><b>{len(found)}{more}</b> file(s) to submit: {listing}</p>"
 
     def _on_browse(self, change: Mapping[str, Any]) -> None:
-        if change["new"]:
+        if change["new"] and not self._relisting:
             self.path.value = str(change["new"])
 
     def _on_pages(self, change: Mapping[str, Any]) -> None:

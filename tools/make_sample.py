@@ -12,10 +12,15 @@ for byte. What it writes::
         scan-de.tif             a multi-page TIFF scan
     data/sample/captchas/   for CapSolver's ImageToTextTask (module ``common``)
         captcha-01.png ...      distorted captcha-style text and plain text images
+    data/sample/expected/   what a perfect reader finds in each file
+        invoices/invoice-en.pdf.expected.json ...
+        captchas/captcha-01.png.expected.json ...
 
-Beside every file, ``<file>.expected.json`` holds what a perfect reader finds in it: for invoices
-the shape of ``tools.synth.invoices.expected_values`` (invoice_number, issue_date, total, lines,
-...), for text images ``{"text": ..., "style": ...}``. The generators are the project's own
+For invoices the expected values have the shape of ``tools.synth.invoices.expected_values``
+(invoice_number, issue_date, total, lines, ...); for text images ``{"text": ..., "style": ...}``.
+They live in their own tree, not beside the documents, so that pointing ocrframe at
+``data/sample/invoices`` submits documents only (a JSON file would be reported as a failed,
+unsupported file: every file submitted gets a row). The generators are the project's own
 (``tools.synth.invoices``, ``tools.synth.captchas``); this script only picks a small, varied set
 and keeps it under 5 MB so that the quick start finishes in a minute or two.
 """
@@ -32,7 +37,7 @@ from pathlib import Path
 
 from tools.synth import captchas, invoices
 
-__all__ = ["DEFAULT_OUT", "SAMPLE_SEED", "InvoiceEntry", "make_sample"]
+__all__ = ["DEFAULT_OUT", "SAMPLE_SEED", "InvoiceEntry", "expected_path", "make_sample"]
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "data" / "sample"
 SAMPLE_SEED = 20261121
@@ -65,6 +70,23 @@ INVOICES: tuple[InvoiceEntry, ...] = (
 CAPTCHA_STYLES: tuple[tuple[str, int], ...] = (("captcha", 3), ("clean", 3))
 
 
+def expected_path(document: Path, root: Path = DEFAULT_OUT) -> Path:
+    """Where the expected values of ``document`` (a file under ``root``) are kept.
+
+    >>> expected_path(Path("data/sample/invoices/a.pdf"), Path("data/sample")).as_posix()
+    'data/sample/expected/invoices/a.pdf.expected.json'
+    """
+    relative = document.relative_to(root)
+    return root / "expected" / relative.parent / (relative.name + ".expected.json")
+
+
+def _move_expected(document: Path, root: Path) -> None:
+    beside = document.with_name(document.name + ".expected.json")
+    target = expected_path(document, root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    beside.replace(target)
+
+
 def _to_fax_tiff(path: Path) -> None:
     """Re-save a grey multi-page TIFF as black and white with CCITT Group 4 compression.
 
@@ -89,7 +111,7 @@ def make_sample(out: str | Path = DEFAULT_OUT, *, seed: int = SAMPLE_SEED) -> li
         make_sample("/tmp/sample")   # /tmp/sample/invoices/..., /tmp/sample/captchas/...
     """
     out = Path(out)
-    for sub in ("invoices", "captchas"):
+    for sub in ("invoices", "captchas", "expected"):
         if (out / sub).exists():
             shutil.rmtree(out / sub)
     rng = random.Random(seed)
@@ -102,6 +124,7 @@ def make_sample(out: str | Path = DEFAULT_OUT, *, seed: int = SAMPLE_SEED) -> li
         invoices.make_invoice(spec, path, scanned=entry.scanned, seed=rng.randrange(2**31))
         if path.suffix == ".tif":
             _to_fax_tiff(path)
+        _move_expected(path, out)
         written.append(path)
     number = 0
     for style, count in CAPTCHA_STYLES:
@@ -111,7 +134,9 @@ def make_sample(out: str | Path = DEFAULT_OUT, *, seed: int = SAMPLE_SEED) -> li
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(item.png)
             expected = {"text": item.text, "style": item.style, "module": "common"}
-            path.with_name(path.name + ".expected.json").write_text(
+            target = expected_path(path, out)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(
                 json.dumps(expected, indent=1) + "\n", encoding="utf-8"
             )
             written.append(path)
