@@ -1,8 +1,286 @@
-"""Parquet dataset (placeholder: being written for the tables issue)."""
+"""The Parquet dataset: one folder per table, part files with an explicit schema.
 
+Layout of a dataset folder::
+
+    out/
+      documents/part-20261121T160000Z-1a2b3c4d-00000.parquet
+      fields/part-20261121T160000Z-1a2b3c4d-00000.parquet
+      items/...   taxes/...   texts/...
+
+Every part exists in all five folders under the same name (possibly with no rows), so each folder
+is a complete table for DuckDB (``read_parquet('out/items/*.parquet')``), Polars or Spark. Each file
+carries the Arrow schema of :data:`ocrframe.frames.SCHEMAS` and key-value metadata
+``ocrframe.version``, ``ocrframe.table``, ``ocrframe.service``, ``ocrframe.model`` (the services and
+models of the part's documents, comma-separated) and ``ocrframe.created_at`` (UTC, ISO 8601).
+Nothing else: no key, no option value.
+
+**Adding a later run to the same folder** never duplicates a document. A document is identified by
+``source`` + ``sha256`` (the file's content). When the folder already holds that document:
+
+- with status ``ok``: the new one is **skipped** (with its fields, items, taxes, texts);
+- with status ``failed`` or ``pending``: the new one **replaces** it (the old rows are removed from
+  their part files when the writer closes), so a re-run fills the gaps of an earlier one.
+
+Within one writer the first occurrence wins. Two writers on one folder at the same time are not
+supported. A part is written as ``*.parquet.tmp`` and renamed when complete, so readers never see a
+half-written file; a run that dies loses at most its open part (the raw answers stay in the cache).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-def read_parquet(path: Any) -> Any:
-    """Placeholder."""
-    raise NotImplementedError
+from ocrframe.frames import SCHEMAS, TABLES, Extraction
+
+__all__ = ["ParquetDatasetWriter", "read_parquet"]
+
+_SUFFIX = ".parquet"
+_TMP = ".parquet.tmp"
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("ocrframe")
+    # Metadata is informative: never fail a write over it.
+    except Exception:
+        return "unknown"
+
+
+def _parts(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob(f"*{_SUFFIX}") if p.is_file()) if folder.is_dir() else []
+
+
+def _read_table(file: Path, table: str, columns: list[str] | None = None) -> pa.Table:
+    schema = SCHEMAS[table]
+    data = pq.read_table(file, columns=columns)
+    if columns is None:
+        data = data.select(schema.names).cast(schema)
+    return data.replace_schema_metadata(None)
+
+
+def read_parquet(path: str | os.PathLike[str]) -> Extraction:
+    """Read a dataset written by :meth:`Extraction.to_parquet` or :class:`ParquetDatasetWriter`.
+
+    Parts are read in name order (their names start with the UTC time of the run that wrote them).
+    A missing table folder reads as an empty table.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     Extraction.empty().to_parquet(d)
+    ...     read_parquet(d).equals(Extraction.empty())
+    True
+    """
+    root = Path(path)
+    tables: dict[str, pa.Table] = {}
+    for name in TABLES:
+        files = _parts(root / name)
+        tables[name] = (
+            pa.concat_tables([_read_table(f, name) for f in files])
+            if files
+            else SCHEMAS[name].empty_table()
+        )
+    return Extraction._from_arrow(tables)
+
+
+def _key(source: Any, sha256: Any) -> tuple[str, str]:
+    return (str(source), "" if sha256 is None else str(sha256))
+
+
+class ParquetDatasetWriter:
+    """Write Extractions into a dataset folder chunk by chunk, with flat memory.
+
+    ``append`` buffers rows and writes them as row groups once ``flush_rows`` cells or documents
+    are waiting; every ``part_documents`` documents the part files are closed and a new part
+    begins. Use it as a context manager (or call :meth:`close`). See the module docstring for how a
+    document already present is treated.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     with ParquetDatasetWriter(d) as w:
+    ...         w.append(Extraction.empty())
+    ...     w.written
+    0
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        flush_rows: int = 100_000,
+        part_documents: int = 50_000,
+    ) -> None:
+        self.path = Path(path)
+        self.flush_rows = max(1, flush_rows)
+        self.part_documents = max(1, part_documents)
+        #: Documents written, skipped (already present with status ok) and replaced so far.
+        self.written = 0
+        self.skipped = 0
+        self.replaced = 0
+        for name in TABLES:
+            (self.path / name).mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        self._run = f"part-{stamp}-{uuid.uuid4().hex[:8]}"
+        self._seq = 0
+        # What the folder held when this writer opened it: key -> (status, part file name).
+        self._existing: dict[tuple[str, str], tuple[str, str]] = {}
+        for file in _parts(self.path / "documents"):
+            cols = pq.read_table(file, columns=["source", "sha256", "status"]).to_pydict()
+            for src, sha, status in zip(
+                cols["source"], cols["sha256"], cols["status"], strict=True
+            ):
+                self._existing[_key(src, sha)] = (str(status), file.name)
+        self._seen: set[tuple[str, str]] = set()
+        # Old part name -> sources whose rows must go (replaced by this run).
+        self._drop: dict[str, set[str]] = {}
+        self._buffer: dict[str, list[pa.Table]] = {name: [] for name in TABLES}
+        self._buffered_rows = 0
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._part_docs = 0
+        self._closed = False
+
+    # ------------------------------------------------------------------------------------------
+
+    def append(self, extraction: Extraction) -> int:
+        """Add one chunk; returns how many of its documents will be written (not skipped)."""
+        if self._closed:
+            raise ValueError("ParquetDatasetWriter is closed")
+        tables = extraction.to_arrow()
+        docs = tables["documents"]
+        sources = docs.column("source").to_pylist()
+        shas = docs.column("sha256").to_pylist()
+        keep_mask: list[bool] = []
+        kept_sources: set[str] = set()
+        dropped_sources: set[str] = set()
+        for src, sha in zip(sources, shas, strict=True):
+            key = _key(src, sha)
+            keep = key not in self._seen
+            old = self._existing.get(key)
+            if keep and old is not None:
+                if old[0] == "ok":
+                    keep = False
+                else:
+                    self._drop.setdefault(old[1], set()).add(key[0])
+                    self.replaced += 1
+            if keep:
+                self._seen.add(key)
+                kept_sources.add(key[0])
+            else:
+                dropped_sources.add(key[0])
+                self.skipped += 1
+            keep_mask.append(keep)
+        if dropped_sources:
+            tables["documents"] = docs.filter(pa.array(keep_mask, type=pa.bool_()))
+            # Child rows carry the source only; a source both kept and skipped in one chunk keeps
+            # its rows (they cannot be told apart).
+            gone = pa.array(sorted(dropped_sources - kept_sources), type=pa.string())
+            for name in TABLES[1:]:
+                t = tables[name]
+                tables[name] = t.filter(pc.invert(pc.is_in(t.column("source"), value_set=gone)))
+        written = int(tables["documents"].num_rows)
+        self.written += written
+        for name in TABLES:
+            if tables[name].num_rows:
+                self._buffer[name].append(tables[name])
+                self._buffered_rows += tables[name].num_rows
+        self._part_docs += written
+        if self._buffered_rows >= self.flush_rows or self._part_docs >= self.part_documents:
+            self._flush()
+        if self._part_docs >= self.part_documents:
+            self._finish_part()
+        return written
+
+    def close(self) -> None:
+        """Write what is buffered, complete the part, remove replaced rows from older parts."""
+        if self._closed:
+            return
+        self._closed = True
+        self._flush()
+        self._finish_part()
+        for old_name, sources in self._drop.items():
+            self._remove_rows(old_name, sources)
+        if not _parts(self.path / "documents"):
+            # An empty dataset still gets one (empty) file per table, so readers find a schema.
+            self._open_part(SCHEMAS["documents"].empty_table())
+            self._finish_part()
+
+    def __enter__(self) -> ParquetDatasetWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------------------------------
+
+    def _metadata(self, name: str, docs: pa.Table) -> dict[str, str]:
+        def joined(column: str) -> str:
+            values = pc.unique(docs.column(column).drop_null()).to_pylist()
+            return ",".join(sorted(str(v) for v in values))
+
+        return {
+            "ocrframe.version": _version(),
+            "ocrframe.table": name,
+            "ocrframe.service": joined("service"),
+            "ocrframe.model": joined("model"),
+            "ocrframe.created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+
+    def _file(self, name: str, seq: int, tmp: bool) -> Path:
+        return self.path / name / f"{self._run}-{seq:05d}{_TMP if tmp else _SUFFIX}"
+
+    def _open_part(self, docs: pa.Table) -> None:
+        for name in TABLES:
+            schema = SCHEMAS[name].with_metadata(self._metadata(name, docs))
+            self._writers[name] = pq.ParquetWriter(self._file(name, self._seq, True), schema)
+
+    def _flush(self) -> None:
+        if not any(self._buffer.values()):
+            return
+        docs_parts = self._buffer["documents"]
+        docs = pa.concat_tables(docs_parts) if docs_parts else SCHEMAS["documents"].empty_table()
+        if not self._writers:
+            self._open_part(docs)
+        for name in TABLES:
+            chunks = self._buffer[name]
+            if chunks:
+                self._writers[name].write_table(pa.concat_tables(chunks))
+            self._buffer[name] = []
+        self._buffered_rows = 0
+
+    def _finish_part(self) -> None:
+        if not self._writers:
+            return
+        for name in TABLES:
+            self._writers[name].close()
+            os.replace(self._file(name, self._seq, True), self._file(name, self._seq, False))
+        self._writers = {}
+        self._seq += 1
+        self._part_docs = 0
+
+    def _remove_rows(self, part_name: str, sources: Iterable[str]) -> None:
+        gone = pa.array(sorted(sources), type=pa.string())
+        for name in TABLES:
+            file = self.path / name / part_name
+            if not file.exists():
+                continue
+            old = pq.read_table(file)
+            kept = old.filter(pc.invert(pc.is_in(old.column("source"), value_set=gone)))
+            tmp = file.with_name(file.name + ".tmp")
+            pq.write_table(kept, tmp)
+            os.replace(tmp, file)
