@@ -1,0 +1,929 @@
+"""The embedded engine's ASGI app: DocAI's and CapSolver's wire formats over the offline engine.
+
+One Starlette app serves both services at their real paths:
+
+- DocAI: ``POST /api/identify/file/v2/identifyByEncodeString`` (multipart or urlencoded form
+  fields, or JSON), ``POST /api/identify/file/v2/identify`` (multipart upload ``file``),
+  ``POST /api/identify/file/v2/identifyResult`` (JSON), ``GET
+  /api/model/info/v2/listCreateByMeModels``. Envelope ``{code, message, costTime, data, requestId,
+  currentTimeMillis}``.
+- CapSolver: ``POST /createTask`` (ImageToTextTask), ``/getTaskResult``, ``/getBalance``. Envelope
+  ``{errorId, errorCode, errorDescription, ...}``.
+- The engine's own: ``GET /_engine/requests`` (the request log) and
+  ``POST /_engine/requests/clear``.
+
+Choices where the services' pages are silent (documented in the README of the engine section):
+
+- DocAI errors: the envelope's ``code`` is an HTTP status and the HTTP status equals it (400 bad
+  request fields, 401 bad key, 404 unknown modelId, 413 body too large, 500 internal). A file that
+  is accepted but cannot be read (corrupt, unsupported) is *not* a request error: it gets a fileId
+  and ``recognizeStatus "0"`` (failed), as DocAI's status field describes, with the engine's
+  extra field ``failReason`` saying why.
+- CapSolver errors: HTTP 400 with ``errorId 1`` (401 with ERROR_KEY_DENIED_ACCESS for a bad key,
+  413 with ERROR_BAD_REQUEST for a body over the cap).
+
+Recognition runs in a thread pool sized to the cores (not on the event loop), so a slow page never
+stalls other requests. A pool rather than ``anyio.to_thread`` because the same process-wide app
+is reached from several event loops (in-process transports in different threads), and
+asynchronous DocAI jobs must outlive the request (and the loop) that submitted them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import concurrent.futures
+import hashlib
+import hmac
+import itertools
+import json
+import logging
+import os
+import socket
+import struct
+import threading
+import time
+import uuid
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ocrframe.engine.faults import (
+    CAPSOLVER_KINDS,
+    DOCAI_LIST_KINDS,
+    DOCAI_RESULT_KINDS,
+    DOCAI_SUBMIT_KINDS,
+    FaultPlan,
+)
+from ocrframe.errors import InputFileError, PageRangeError
+
+__all__ = [
+    "CAPSOLVER_PATHS",
+    "DOCAI_MODELS",
+    "DOCAI_PATHS",
+    "ENGINE_BASE_URL",
+    "EngineConfig",
+    "create_app",
+    "embedded_transport",
+    "serve",
+]
+
+# The host the in-process transport answers for; ".invalid" can never resolve, so a request that
+# escapes the transport fails instead of reaching anyone.
+ENGINE_BASE_URL = "http://ocrframe-engine.invalid"
+
+DOCAI_PATHS = {
+    "by_base64": "/api/identify/file/v2/identifyByEncodeString",
+    "upload": "/api/identify/file/v2/identify",
+    "result": "/api/identify/file/v2/identifyResult",
+    "models": "/api/model/info/v2/listCreateByMeModels",
+}
+CAPSOLVER_PATHS = {"create": "/createTask", "result": "/getTaskResult", "balance": "/getBalance"}
+
+# Epoch ms of the models' "creation": fixed, so listCreateByMeModels answers the same every time.
+_MODELS_TIME = 1_763_683_200_000
+DOCAI_MODELS: tuple[dict[str, Any], ...] = (
+    {
+        "modelId": "invoice",
+        "modelName": "Invoice (embedded engine)",
+        "description": (
+            "Invoices and receipts: invoiceNumber, invoiceDate, dueDate, amounts, currency, "
+            "parties, line items (itemList) and tax lines (taxList). English, German, French."
+        ),
+        "createTime": _MODELS_TIME,
+        "updateTime": _MODELS_TIME,
+    },
+    {
+        "modelId": "text",
+        "modelName": "Text lines (embedded engine)",
+        "description": "Any document: every line of text as a field with key 'line'.",
+        "createTime": _MODELS_TIME,
+        "updateTime": _MODELS_TIME,
+    },
+)
+_MODEL_IDS = frozenset(m["modelId"] for m in DOCAI_MODELS)
+
+_CAPSOLVER_BALANCE = 1_000_000.0
+_STORE_LIMIT = 100_000
+_LOG = logging.getLogger("ocrframe.engine")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Options of one engine app. Keys are never shown in a repr or a log.
+
+    ``latency_ms`` is added before every API answer; ``fault_rate`` (0..1) of API requests get an
+    injected fault chosen deterministically from ``seed`` (kinds: see :mod:`ocrframe.engine.faults`,
+    optionally restricted by ``fault_kinds``); a ``timeout`` fault sleeps ``fault_timeout_s``.
+    ``workers`` sizes the recognition pool (default: the number of cores).
+    """
+
+    docai_key: str | None = field(default=None, repr=False)
+    capsolver_key: str | None = field(default=None, repr=False)
+    latency_ms: float = 0.0
+    fault_rate: float = 0.0
+    seed: int | None = None
+    fault_kinds: tuple[str, ...] | None = None
+    fault_timeout_s: float = 150.0
+    retry_after_s: int = 1
+    max_body_bytes: int = 50 * 1024 * 1024
+    workers: int | None = None
+    dpi: int = 200
+    log_limit: int = 100_000
+
+
+# --------------------------------------------------------------------------------------------
+# State: jobs, tasks, the request log
+
+
+@dataclass
+class _Job:
+    file_id: str
+    sha256: str
+    model: str
+    status: str = "2"  # DocAI recognizeStatus: "2" recognising, "1" done, "0" failed
+    result: dict[str, Any] | None = None
+    ocr: list[dict[str, Any]] | None = None
+    fail_reason: str | None = None
+
+
+@dataclass
+class _LogEntry:
+    time: float
+    path: str
+    sha256: str | None = None
+    status: int | None = None
+    fault: str | None = None
+    aborted: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "time": self.time,
+            "path": self.path,
+            "sha256": self.sha256,
+            "status": self.status,
+            "fault": self.fault,
+        }
+
+
+class _Engine:
+    """Everything one app instance holds between requests."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        self.faults = FaultPlan(rate=config.fault_rate, seed=config.seed, kinds=config.fault_kinds)
+        self.pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=config.workers or os.cpu_count() or 2,
+            thread_name_prefix="ocrframe-engine",
+        )
+        self.lock = threading.Lock()
+        self.jobs: OrderedDict[str, _Job] = OrderedDict()
+        self.tasks: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.log: deque[_LogEntry] = deque(maxlen=config.log_limit)
+        self._ids = itertools.count(1)
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        """Run blocking work in the recognition pool and await it from any event loop."""
+        return await asyncio.wrap_future(self.pool.submit(fn))
+
+    def new_job(self, sha256: str, model: str) -> _Job:
+        stamp = time.strftime("%y%m%d%H%M%S", time.gmtime())
+        # 25 digits like DocAI's fileIds: time, a process-wide counter, a little of the content.
+        file_id = f"{stamp}{next(self._ids) % 10**7:07d}{int(sha256[:8], 16) % 10**6:06d}"
+        job = _Job(file_id=file_id, sha256=sha256, model=model)
+        with self.lock:
+            self.jobs[file_id] = job
+            while len(self.jobs) > _STORE_LIMIT:
+                self.jobs.popitem(last=False)
+        return job
+
+    def store_task(self, task_id: str, answer: dict[str, Any]) -> None:
+        with self.lock:
+            self.tasks[task_id] = answer
+            while len(self.tasks) > _STORE_LIMIT:
+                self.tasks.popitem(last=False)
+
+    def log_start(self, path: str) -> _LogEntry:
+        entry = _LogEntry(time=time.time(), path=path)
+        with self.lock:
+            self.log.append(entry)
+        return entry
+
+
+def _engine(request: Request) -> _Engine:
+    engine: _Engine = request.app.state.engine
+    return engine
+
+
+def _entry(request: Request) -> _LogEntry:
+    entry = request.scope.get("ocrframe.entry")
+    if isinstance(entry, _LogEntry):
+        return entry
+    return _LogEntry(time=time.time(), path=request.url.path)  # not logged (engine paths)
+
+
+# --------------------------------------------------------------------------------------------
+# Envelopes
+
+
+def _docai(
+    data: Any, *, started: float, code: int = 200, message: str | None = None
+) -> JSONResponse:
+    body = {
+        "code": code,
+        "message": message,
+        "costTime": round((time.perf_counter() - started) * 1000),
+        "data": data,
+        "requestId": uuid.uuid4().hex,
+        "currentTimeMillis": int(time.time() * 1000),
+    }
+    return JSONResponse(body, status_code=code if 200 <= code <= 599 else 200)
+
+
+def _docai_error(code: int, message: str, *, started: float) -> JSONResponse:
+    return _docai(None, started=started, code=code, message=message)
+
+
+def _cap_ok(**fields: Any) -> dict[str, Any]:
+    return {"errorId": 0, "errorCode": "", "errorDescription": "", **fields}
+
+
+def _cap_error(code: str, description: str, *, status: int = 400) -> JSONResponse:
+    body = {"errorId": 1, "errorCode": code, "errorDescription": description}
+    return JSONResponse(body, status_code=status)
+
+
+def _is_capsolver(path: str) -> bool:
+    return path in CAPSOLVER_PATHS.values()
+
+
+# --------------------------------------------------------------------------------------------
+# Faults
+
+
+async def _apply_fault(
+    request: Request, kind: str, *, capsolver: bool, started: float
+) -> Response | None:
+    """The answer for an injected fault, or None when the fault only delays (``timeout``)."""
+    engine = _engine(request)
+    entry = _entry(request)
+    entry.fault = kind
+    if kind == "429":
+        headers = {"Retry-After": str(engine.config.retry_after_s)}
+        if capsolver:
+            resp = _cap_error("ERROR_RATE_LIMIT", "too many requests", status=429)
+        else:
+            resp = _docai_error(429, "Too many requests, please slow down", started=started)
+        resp.headers.update(headers)
+        return resp
+    if kind == "500":
+        if capsolver:
+            return _cap_error("ERROR_SERVICE_UNAVALIABLE", "internal server error", status=500)
+        return _docai_error(500, "Internal server error", started=started)
+    if kind in ("502", "503"):
+        # What a proxy in front of the service sends: an HTML page, not the service's JSON.
+        phrase = "Bad Gateway" if kind == "502" else "Service Temporarily Unavailable"
+        html = f"<html><head><title>{kind} {phrase}</title></head><body>{phrase}</body></html>"
+        return Response(html, status_code=int(kind), media_type="text/html")
+    if kind == "invalid_json":
+        truncated = (
+            b'{"errorId": 0, "errorCode": "", "status": "ready", "solution": {"te'
+            if capsolver
+            else b'{"code": 200, "message": null, "data": {"fileId": "23100917113'
+        )
+        return Response(truncated, status_code=200, media_type="application/json")
+    if kind == "service_error":
+        # HTTP 200 with the error only in the envelope: the client must read the envelope.
+        if capsolver:
+            return JSONResponse(
+                {
+                    "errorId": 1,
+                    "errorCode": "ERROR_SERVICE_UNAVALIABLE",
+                    "errorDescription": "service unavailable, try again later",
+                }
+            )
+        return _docai(None, started=started, code=500, message="System busy, try again later")
+    if kind == "reset":
+        return await _reset_connection(request)
+    if kind == "timeout":
+        await asyncio.sleep(engine.config.fault_timeout_s)
+        return None
+    return None  # status_0 / status_2 are answered by the DocAI handlers
+
+
+async def _reset_connection(request: Request) -> Response:
+    """Drop the connection with a TCP reset and no answer at all."""
+    entry = _entry(request)
+    entry.aborted = True
+    transport = request.scope.get("ocrframe.transport")
+    if transport is None:
+        # In-process (httpx.ASGITransport): there is no socket; raising httpx's own read error
+        # is what the client would see from a reset.
+        raise httpx.ReadError("connection reset by peer (injected fault)")
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        # Linger 0: close() sends RST instead of FIN, so the client sees a reset, not an EOF.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+    # Let the server notice the lost connection, so it sends nothing and logs nothing.
+    for _ in range(3):
+        await asyncio.sleep(0)
+    return Response(status_code=500)
+
+
+async def _latency(request: Request) -> None:
+    ms = _engine(request).config.latency_ms
+    if ms > 0:
+        await asyncio.sleep(ms / 1000)
+
+
+# --------------------------------------------------------------------------------------------
+# DocAI
+
+
+def _docai_auth(request: Request, started: float) -> Response | None:
+    key = _engine(request).config.docai_key
+    if not key:
+        return None
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), key.encode()):
+        return None
+    return _docai_error(401, "Unauthorized: the API key is missing or not valid", started=started)
+
+
+class _BadRequest(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(message)
+
+
+async def _docai_fields(request: Request, *, upload: bool) -> tuple[dict[str, str], bytes]:
+    """The request's fields and the file's bytes, from a form (or JSON) body."""
+    ctype = request.headers.get("content-type", "")
+    fields: dict[str, str] = {}
+    content: bytes | None = None
+    if ctype.startswith("application/json"):
+        try:
+            body = json.loads(await request.body())
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise _BadRequest(400, "the request body is not valid JSON") from exc
+        if not isinstance(body, dict):
+            raise _BadRequest(400, "the request body must be a JSON object")
+        fields = {k: str(v) for k, v in body.items() if v is not None}
+    else:
+        limit = _engine(request).config.max_body_bytes
+        try:
+            form = await request.form(max_files=4, max_fields=64, max_part_size=limit)
+        except Exception as exc:  # starlette raises its own HTTPException / MultiPartException
+            raise _BadRequest(400, f"the request body is not a valid form: {exc}") from exc
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                if name == "file" and content is None:
+                    content = await value.read()
+            else:
+                fields[name] = value
+    if upload:
+        if content is None:
+            raise _BadRequest(400, "file is required (multipart upload field 'file')")
+        return fields, content
+    encoded = fields.get("encodeString", "")
+    if not encoded.strip():
+        raise _BadRequest(400, "encodeString is required")
+    try:
+        data = base64.b64decode("".join(encoded.split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise _BadRequest(400, "encodeString is not valid base64") from exc
+    return fields, data
+
+
+def _recognise(
+    content: bytes, model: str, pages: list[int] | None, dpi: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Blocking: the model's result and the pages' plain text. Raises InputFileError."""
+    from ocrframe.engine.pages import load_pages
+
+    loaded = load_pages(content, pages=pages, dpi=dpi)
+    if model == "invoice":
+        from ocrframe.engine.invoice import extract_invoice
+
+        result = extract_invoice(loaded)
+    else:
+        from ocrframe.engine.invoice import extract_text_lines
+
+        result = extract_text_lines(loaded)
+    ocr = [{"pageNumber": p.number, "text": " ".join(w.text for w in p.words)} for p in loaded]
+    return result, ocr
+
+
+def _finish_job(job: _Job, future: concurrent.futures.Future[Any]) -> None:
+    exc = future.exception()
+    if exc is None:
+        job.result, job.ocr = future.result()
+        job.status = "1"
+    elif isinstance(exc, InputFileError):
+        job.status, job.fail_reason = "0", f"{exc.code}: {exc.message}"
+    else:
+        _LOG.error("recognition failed for fileId %s", job.file_id, exc_info=exc)
+        job.status, job.fail_reason = "0", "internal error during recognition"
+
+
+def _job_data(job: _Job, *, with_result: bool = True, ocr: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {"fileId": job.file_id, "recognizeStatus": job.status}
+    if with_result:
+        data["result"] = job.result
+    if job.status == "0" and job.fail_reason:
+        data["failReason"] = job.fail_reason
+    if ocr and job.status == "1":
+        data["ocrResult"] = job.ocr
+    return data
+
+
+async def _identify(request: Request, *, upload: bool) -> Response:
+    started = time.perf_counter()
+    engine = _engine(request)
+    if (denied := _docai_auth(request, started)) is not None:
+        return denied
+    try:
+        fields, content = await _docai_fields(request, upload=upload)
+        model = fields.get("modelId", "").strip().lstrip("@")
+        if not model:
+            raise _BadRequest(400, "modelId is required")
+        if model not in _MODEL_IDS:
+            raise _BadRequest(404, f"model {model!r} does not exist or is not yours")
+        if not content:
+            raise _BadRequest(400, "the file is empty")
+        spec = fields.get("legalPageNumbers", "").strip()
+        try:
+            from ocrframe.inputs import parse_pages
+
+            pages = parse_pages(spec) if spec else None
+        except PageRangeError as exc:
+            raise _BadRequest(400, f"legalPageNumbers is not valid: {exc.message}") from exc
+        asynchronous = fields.get("isAsynchronous", "0").strip() or "0"
+        if asynchronous not in ("0", "1"):
+            raise _BadRequest(400, "isAsynchronous must be '0' or '1'")
+    except _BadRequest as exc:
+        return _docai_error(exc.code, exc.message, started=started)
+
+    sha = hashlib.sha256(content).hexdigest()
+    entry = _entry(request)
+    entry.sha256 = sha
+    fault = engine.faults.draw(request.url.path, sha, DOCAI_SUBMIT_KINDS)
+    if fault is not None:
+        answer = await _apply_fault(request, fault, capsolver=False, started=started)
+        if answer is not None:
+            return answer
+    await _latency(request)
+
+    job = engine.new_job(sha, model)
+    dpi = engine.config.dpi
+
+    def work() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        return _recognise(content, model, pages, dpi)
+
+    if fault == "status_0":
+        job.status, job.fail_reason = "0", "recognition failed (injected fault)"
+        return _docai(_job_data(job), started=started)
+    if asynchronous == "1" or fault == "status_2":
+        future = engine.pool.submit(work)
+        future.add_done_callback(lambda f: _finish_job(job, f))
+        return _docai({"fileId": job.file_id, "recognizeStatus": "2"}, started=started)
+    future = engine.pool.submit(work)
+    try:
+        await asyncio.wrap_future(future)
+    except InputFileError:
+        pass
+    except Exception:
+        _finish_job(job, future)
+        return _docai_error(500, "Internal error during recognition", started=started)
+    _finish_job(job, future)
+    return _docai(_job_data(job), started=started)
+
+
+async def identify_by_encode_string(request: Request) -> Response:
+    """DocAI identifyByEncodeString: the file as base64 in a form field."""
+    return await _identify(request, upload=False)
+
+
+async def identify_upload(request: Request) -> Response:
+    """DocAI identify: the file as a multipart upload."""
+    return await _identify(request, upload=True)
+
+
+async def identify_result(request: Request) -> Response:
+    """DocAI identifyResult: the state (and result) of earlier submissions."""
+    started = time.perf_counter()
+    engine = _engine(request)
+    if (denied := _docai_auth(request, started)) is not None:
+        return denied
+    try:
+        body = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        return _docai_error(400, "the request body is not valid JSON", started=started)
+    ids = body.get("fileIdList") if isinstance(body, dict) else None
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        return _docai_error(400, "fileIdList must be a non-empty list of fileIds", started=started)
+    model = body.get("modelId")
+    if model is not None and str(model) not in _MODEL_IDS:
+        return _docai_error(404, f"model {model!r} does not exist or is not yours", started=started)
+    want_ocr = str(body.get("returnOcrResult", "0")).lower() in ("1", "true")
+    with engine.lock:
+        jobs = [engine.jobs.get(i) for i in ids]
+    key = ",".join(sorted(j.sha256 if j else f"id:{i}" for i, j in zip(ids, jobs, strict=True)))
+    fault = engine.faults.draw(request.url.path, key, DOCAI_RESULT_KINDS)
+    if fault is not None:
+        answer = await _apply_fault(request, fault, capsolver=False, started=started)
+        if answer is not None:
+            return answer
+    await _latency(request)
+    data: list[dict[str, Any]] = []
+    for file_id, job in zip(ids, jobs, strict=True):
+        if job is None:
+            data.append(
+                {
+                    "fileId": file_id,
+                    "recognizeStatus": "0",
+                    "result": None,
+                    "failReason": "unknown fileId",
+                }
+            )
+        elif fault == "status_2":
+            data.append({"fileId": file_id, "recognizeStatus": "2", "result": None})
+        else:
+            data.append(_job_data(job, ocr=want_ocr))
+    return _docai(data, started=started)
+
+
+async def list_models(request: Request) -> Response:
+    """DocAI listCreateByMeModels: the models this engine serves."""
+    started = time.perf_counter()
+    engine = _engine(request)
+    if (denied := _docai_auth(request, started)) is not None:
+        return denied
+    fault = engine.faults.draw(request.url.path, "", DOCAI_LIST_KINDS)
+    if fault is not None:
+        answer = await _apply_fault(request, fault, capsolver=False, started=started)
+        if answer is not None:
+            return answer
+    await _latency(request)
+    return _docai([dict(m) for m in DOCAI_MODELS], started=started)
+
+
+# --------------------------------------------------------------------------------------------
+# CapSolver
+
+
+async def _capsolver_body(request: Request) -> dict[str, Any] | Response:
+    try:
+        body = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        return _cap_error("ERROR_BAD_REQUEST", "the request body is not valid JSON")
+    if not isinstance(body, dict):
+        return _cap_error("ERROR_BAD_REQUEST", "the request body must be a JSON object")
+    key = _engine(request).config.capsolver_key
+    if key:
+        given = body.get("clientKey")
+        if not isinstance(given, str) or not hmac.compare_digest(given.encode(), key.encode()):
+            return _cap_error("ERROR_KEY_DENIED_ACCESS", "clientKey is not valid", status=401)
+    return body
+
+
+def _task_fields(
+    task: Any,
+) -> tuple[bytes, str | None, float | None, bool | None] | Response:
+    if not isinstance(task, dict):
+        return _cap_error("ERROR_INVALID_TASK_DATA", "task must be an object")
+    if task.get("type") != "ImageToTextTask":
+        return _cap_error(
+            "ERROR_TASK_NOT_SUPPORTED",
+            f"task type {task.get('type')!r} is not supported: use ImageToTextTask",
+        )
+    body = task.get("body")
+    if not isinstance(body, str) or not body:
+        return _cap_error("ERROR_INVALID_TASK_DATA", "task.body (base64 image) is required")
+    if body.startswith("data:"):
+        return _cap_error(
+            "ERROR_INVALID_TASK_DATA",
+            "task.body must be plain base64 without a 'data:image/...;base64,' prefix",
+        )
+    try:
+        content = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        return _cap_error("ERROR_INVALID_TASK_DATA", "task.body is not valid base64")
+    module = task.get("module")
+    if module is not None and not isinstance(module, str):
+        return _cap_error("ERROR_INVALID_TASK_DATA", "task.module must be a string")
+    score = task.get("score")
+    if score is not None and (
+        isinstance(score, bool) or not isinstance(score, int | float) or not 0 <= score <= 1
+    ):
+        return _cap_error("ERROR_INVALID_TASK_DATA", "task.score must be a number from 0 to 1")
+    case = task.get("case")
+    if case is not None and not isinstance(case, bool):
+        return _cap_error("ERROR_INVALID_TASK_DATA", "task.case must be true or false")
+    return content, module, None if score is None else float(score), case
+
+
+async def create_task(request: Request) -> Response:
+    """CapSolver createTask: ImageToTextTask answered at once (status "ready")."""
+    started = time.perf_counter()
+    engine = _engine(request)
+    body = await _capsolver_body(request)
+    if isinstance(body, Response):
+        return body
+    fields = _task_fields(body.get("task"))
+    if isinstance(fields, Response):
+        return fields
+    content, module, score, case = fields
+    sha = hashlib.sha256(content).hexdigest()
+    _entry(request).sha256 = sha
+    fault = engine.faults.draw(request.url.path, sha, CAPSOLVER_KINDS)
+    if fault is not None:
+        answer = await _apply_fault(request, fault, capsolver=True, started=started)
+        if answer is not None:
+            return answer
+    await _latency(request)
+
+    from ocrframe.engine.text import TaskDataError, image_to_text
+
+    try:
+        text, confidence = await engine.run(
+            lambda: image_to_text(content, module=module, case=case)
+        )
+    except TaskDataError as exc:
+        return _cap_error(exc.code, exc.description)
+    if not text or (score is not None and confidence < score):
+        return _cap_error(
+            "ERROR_CAPTCHA_UNSOLVABLE",
+            "the image could not be read with the required confidence",
+        )
+    task_id = str(uuid.uuid4())
+    ready = _cap_ok(status="ready", solution={"text": text}, taskId=task_id)
+    engine.store_task(task_id, ready)
+    return JSONResponse(ready)
+
+
+async def get_task_result(request: Request) -> Response:
+    """CapSolver getTaskResult: the answer of an earlier createTask."""
+    started = time.perf_counter()
+    engine = _engine(request)
+    body = await _capsolver_body(request)
+    if isinstance(body, Response):
+        return body
+    task_id = body.get("taskId")
+    fault = engine.faults.draw(request.url.path, str(task_id), CAPSOLVER_KINDS)
+    if fault is not None:
+        answer = await _apply_fault(request, fault, capsolver=True, started=started)
+        if answer is not None:
+            return answer
+    await _latency(request)
+    with engine.lock:
+        stored = engine.tasks.get(task_id) if isinstance(task_id, str) else None
+    if stored is None:
+        return _cap_error("ERROR_TASKID_INVALID", "taskId does not exist or has expired")
+    return JSONResponse(stored)
+
+
+async def get_balance(request: Request) -> Response:
+    """CapSolver getBalance: the engine is free, so the balance never runs out."""
+    started = time.perf_counter()
+    engine = _engine(request)
+    body = await _capsolver_body(request)
+    if isinstance(body, Response):
+        return body
+    fault = engine.faults.draw(request.url.path, "", CAPSOLVER_KINDS)
+    if fault is not None:
+        answer = await _apply_fault(request, fault, capsolver=True, started=started)
+        if answer is not None:
+            return answer
+    await _latency(request)
+    return JSONResponse(_cap_ok(balance=_CAPSOLVER_BALANCE, packages=[]))
+
+
+# --------------------------------------------------------------------------------------------
+# The engine's own endpoints
+
+
+async def request_log(request: Request) -> Response:
+    """The log of API requests: time, path, sha256 of the decoded file, HTTP status, fault."""
+    engine = _engine(request)
+    with engine.lock:
+        entries = [e.as_dict() for e in engine.log]
+    return JSONResponse({"requests": entries})
+
+
+async def clear_request_log(request: Request) -> Response:
+    """Empty the request log."""
+    engine = _engine(request)
+    with engine.lock:
+        engine.log.clear()
+    return JSONResponse({"cleared": True})
+
+
+# --------------------------------------------------------------------------------------------
+# The outer ASGI layer: body cap, request log, the raw connection for resets
+
+
+class _EngineASGI:
+    """Wraps the Starlette app; sees uvicorn's own ``send`` (and so its transport)."""
+
+    def __init__(self, app: Starlette, engine: _Engine) -> None:
+        self.app = app
+        self.engine = engine
+        self.state = app.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        entry = None if path.startswith("/_engine/") else self.engine.log_start(path)
+        scope["ocrframe.entry"] = entry
+        # uvicorn passes the bound method RequestResponseCycle.send; its transport lets a reset
+        # fault drop the connection without an answer. None in-process.
+        cycle = getattr(send, "__self__", None)
+        scope["ocrframe.transport"] = getattr(cycle, "transport", None)
+
+        async def logged_send(message: Message) -> None:
+            started = message["type"] == "http.response.start"
+            if entry is not None and started and not entry.aborted:
+                entry.status = int(message["status"])
+            await send(message)
+
+        limit = self.engine.config.max_body_bytes
+        declared = _content_length(scope)
+        body, too_big = await _read_body(receive, limit, declared)
+        if too_big:
+            response = _too_large(path, limit)
+            await response(scope, receive, logged_send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, logged_send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _read_body(receive: Receive, limit: int, declared: int | None) -> tuple[bytes, bool]:
+    """The whole body, or (b"", True) when it is over ``limit`` bytes.
+
+    An oversized body is still read (and dropped) up to a bound, so that the client, still
+    sending, gets to read the 413 answer instead of a broken pipe.
+    """
+    drain_limit = max(4 * limit, limit + 64 * 1024 * 1024)
+    if declared is not None and declared > drain_limit:
+        return b"", True
+    chunks: list[bytes] = []
+    size = 0
+    too_big = declared is not None and declared > limit
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            too_big = True
+            chunks.clear()
+        if not too_big:
+            chunks.append(chunk)
+        if not message.get("more_body", False) or size > drain_limit:
+            break
+    return (b"", True) if too_big else (b"".join(chunks), False)
+
+
+def _too_large(path: str, limit: int) -> Response:
+    text = f"the request body is larger than the limit of {limit} bytes"
+    if _is_capsolver(path):
+        return _cap_error("ERROR_BAD_REQUEST", text, status=413)
+    return _docai_error(413, text, started=time.perf_counter())
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry points
+
+
+def create_app(config: EngineConfig | None = None) -> ASGIApp:
+    """Build the engine's ASGI app (both services' paths) for ``config``.
+
+    >>> import httpx
+    >>> app = create_app(EngineConfig(latency_ms=5))
+    >>> client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=ENGINE_BASE_URL)
+    """
+    config = config or EngineConfig()
+    engine = _Engine(config)
+    routes = [
+        Route(DOCAI_PATHS["by_base64"], identify_by_encode_string, methods=["POST"]),
+        Route(DOCAI_PATHS["upload"], identify_upload, methods=["POST"]),
+        Route(DOCAI_PATHS["result"], identify_result, methods=["POST"]),
+        Route(DOCAI_PATHS["models"], list_models, methods=["GET", "POST"]),
+        Route(CAPSOLVER_PATHS["create"], create_task, methods=["POST"]),
+        Route(CAPSOLVER_PATHS["result"], get_task_result, methods=["POST"]),
+        Route(CAPSOLVER_PATHS["balance"], get_balance, methods=["POST"]),
+        Route("/_engine/requests", request_log, methods=["GET"]),
+        Route("/_engine/requests/clear", clear_request_log, methods=["POST"]),
+    ]
+    app = Starlette(routes=routes)
+    app.state.engine = engine
+    return _EngineASGI(app, engine)
+
+
+_shared_lock = threading.Lock()
+_shared_app: ASGIApp | None = None
+
+
+def embedded_transport(config: EngineConfig | None = None) -> httpx.AsyncBaseTransport:
+    """An in-process transport to the engine (no socket): use with ``base_url=ENGINE_BASE_URL``.
+
+    Without ``config`` every call shares one process-wide app (created on first use, so models
+    and results are shared); with ``config`` a new app is made for it.
+
+    >>> import httpx
+    >>> client = httpx.AsyncClient(transport=embedded_transport(), base_url=ENGINE_BASE_URL)
+    """
+    global _shared_app
+    if config is not None:
+        return httpx.ASGITransport(app=create_app(config))
+    with _shared_lock:
+        if _shared_app is None:
+            _shared_app = create_app()
+        app = _shared_app
+    return httpx.ASGITransport(app=app)
+
+
+def _url(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def serve(
+    config: EngineConfig | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    on_listening: Callable[[str], None] | None = None,
+    startup_timeout_s: float = 60.0,
+) -> None:
+    """Serve the engine with uvicorn until interrupted; blocking.
+
+    ``on_listening(url)`` is called once the socket accepts connections, with the real port
+    (useful with ``port=0``).
+
+    >>> serve(EngineConfig(), port=0, on_listening=print)  # doctest: +SKIP
+    """
+    import uvicorn
+
+    app = create_app(config)
+    uv_config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        # A timeout fault sleeps for minutes; shutting down must not wait for it.
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(uv_config)
+
+    async def run() -> None:
+        task = asyncio.create_task(server.serve())
+        deadline = time.monotonic() + startup_timeout_s
+        # uvicorn offers no "started" event to wait on, only the flag.
+        while not server.started and not task.done() and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        if server.started and on_listening is not None:
+            sockets = [s for srv in server.servers for s in (srv.sockets or ())]
+            real_port = sockets[0].getsockname()[1] if sockets else port
+            on_listening(_url(host, real_port))
+        await task
+
+    asyncio.run(run())

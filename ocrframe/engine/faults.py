@@ -1,0 +1,72 @@
+"""Injected faults for tests and benchmarks: which request fails, and how.
+
+The choice is a pure function of ``(seed, path, content key, n)`` where the content key is the
+sha256 of the decoded file (or of the request's other content) and ``n`` counts earlier requests
+with the same path and content key. So the same seed gives the same faults whatever order
+concurrent requests arrive in, and a retried request gets a fresh draw (it can succeed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import Counter
+
+__all__ = [
+    "ALL_KINDS",
+    "CAPSOLVER_KINDS",
+    "DOCAI_LIST_KINDS",
+    "DOCAI_RESULT_KINDS",
+    "DOCAI_SUBMIT_KINDS",
+    "FaultPlan",
+]
+
+# Kinds every endpoint can show.
+_GENERIC = ("429", "500", "502", "503", "reset", "timeout", "invalid_json", "service_error")
+DOCAI_SUBMIT_KINDS = (*_GENERIC, "status_0", "status_2")
+DOCAI_RESULT_KINDS = (*_GENERIC, "status_2")
+DOCAI_LIST_KINDS = _GENERIC
+CAPSOLVER_KINDS = _GENERIC
+ALL_KINDS = DOCAI_SUBMIT_KINDS
+
+_SCALE = float(1 << 64)
+
+
+class FaultPlan:
+    """Decides, deterministically from a seed, which requests fail and with which kind.
+
+    >>> plan = FaultPlan(rate=1.0, seed=3)
+    >>> plan.draw("/createTask", "abc", ("429", "500")) in ("429", "500")
+    True
+    >>> FaultPlan(rate=0.0, seed=3).draw("/createTask", "abc", ("429",)) is None
+    True
+    """
+
+    def __init__(self, *, rate: float, seed: int | None, kinds: tuple[str, ...] | None = None):
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"fault rate must be between 0 and 1, not {rate}")
+        unknown = set(kinds or ()) - set(ALL_KINDS)
+        if unknown:
+            raise ValueError(
+                f"unknown fault kinds {sorted(unknown)}: choose from {', '.join(ALL_KINDS)}"
+            )
+        self.rate = rate
+        self.seed = 0 if seed is None else seed
+        self.kinds = kinds
+        self._seen: Counter[tuple[str, str]] = Counter()
+        self._lock = threading.Lock()
+
+    def draw(self, path: str, content_key: str, applicable: tuple[str, ...]) -> str | None:
+        """The fault for this request (a kind from ``applicable``), or None for a normal answer."""
+        if self.rate <= 0.0:
+            return None
+        with self._lock:
+            n = self._seen[(path, content_key)]
+            self._seen[(path, content_key)] = n + 1
+        digest = hashlib.sha256(f"{self.seed}\x00{path}\x00{content_key}\x00{n}".encode()).digest()
+        if int.from_bytes(digest[:8], "big") / _SCALE >= self.rate:
+            return None
+        kinds = [k for k in applicable if self.kinds is None or k in self.kinds]
+        if not kinds:
+            return None
+        return kinds[int.from_bytes(digest[8:16], "big") % len(kinds)]
