@@ -109,7 +109,7 @@ class ParquetDatasetWriter:
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
     ...     with ParquetDatasetWriter(d) as w:
-    ...         w.append(Extraction.empty())
+    ...         _ = w.append(Extraction.empty())
     ...     w.written
     0
     """
