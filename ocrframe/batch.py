@@ -1,13 +1,1391 @@
-"""The batch engine (placeholder: being written for the batch issue)."""
+"""The batch engine: a folder in, every file accounted for, nothing paid for twice.
 
-from typing import Any
+:func:`extract_async` walks the inputs, reads and checks each file, asks the cache, submits what
+is not cached (concurrency, rate limit, retries with backoff honouring Retry-After), polls DocAI
+for what is still recognising, and writes a ledger: one ``documents`` row per submitted unit (a
+file for DocAI, a page image for CapSolver), ``ok``, ``failed`` or ``pending``. :func:`extract` is
+the same, blocking, and usable inside a running event loop (Jupyter).
+
+The choices are small pure functions on plain data (:func:`plan_unit`, :func:`retry_wait`,
+:func:`unit_status`, :func:`key_options`); the async loop around them stays thin.
+
+Rules the loop keeps:
+
+- Bad input never stops the batch: an empty, unreadable, over-size, unsupported or corrupt file,
+  a broken link or a link loop each become a ``failed`` row with an ``error_code``
+  (``empty``, ``unreadable``, ``too_large``, ``unsupported``, ``corrupt``, ``not_found``).
+- Only what the clients classify as ``retryable`` is retried, at most ``retries`` attempts and
+  ``retry_timeout`` seconds per unit; a Retry-After header sets the wait. DocAI's
+  ``recognizeStatus`` ``"0"`` (recognition failed) counts as a retryable fault within that same
+  budget, then the unit is ``failed`` with code ``recognition_failed``.
+- DocAI ``recognizeStatus`` ``"2"`` (still recognising): in synchronous mode the engine polls
+  identifyResult for it; with ``asynchronous=True`` every file is submitted with
+  ``isAsynchronous=1`` and collected by polling identifyResult in batches. What is still running
+  when ``poll_timeout`` passes is ``pending``; its fileId stays in the cache, and running again
+  polls for it instead of submitting it again.
+- A run-fatal error (bad key, no balance) stops new submissions at once; units already answered
+  are kept (cache, ``out``), units not sent become ``failed`` with code ``run_aborted``, and the
+  fatal error is raised after the ledger is complete, with the partial :class:`Extraction` as its
+  ``extraction`` attribute.
+- Identical content submitted twice in one run (two names, one file) is sent once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
+from urllib.parse import urlsplit
+
+import httpx
+import stamina
+
+from ocrframe._sync import run_sync
+from ocrframe.cache import ResponseCache, cache_key
+from ocrframe.errors import (
+    ConfigurationError,
+    InputFileError,
+    OcrframeError,
+    RetryableServiceError,
+)
+from ocrframe.frames import TABLES, Extraction
+from ocrframe.inputs import (
+    MULTI_PAGE_KINDS,
+    InputFile,
+    PageSpec,
+    PathArg,
+    count_pages,
+    format_pages,
+    iter_inputs,
+    page_pngs,
+    parse_pages,
+    read_input,
+    sha256_hex,
+)
+from ocrframe.records import DocumentRecord, Service, Status
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_MAX_FILE_BYTES",
+    "DEFAULT_RETRIES",
+    "DEFAULT_RETRY_TIMEOUT",
+    "BatchOptions",
+    "DatasetExtraction",
+    "Outcome",
+    "extract",
+    "extract_async",
+    "key_options",
+    "make_options",
+    "plan_unit",
+    "retry_wait",
+    "unit_status",
+]
+
+#: Requests in flight at once. Modest: a paid API's rate limits are rarely published.
+DEFAULT_CONCURRENCY = 8
+#: Attempts per unit (the first try included).
+DEFAULT_RETRIES = 6
+#: Seconds a unit may spend on attempts and waits before it is given up.
+DEFAULT_RETRY_TIMEOUT = 300.0
+#: Files larger than this are refused before reading (DocAI does not publish a limit).
+DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
+#: identifyResult polling: first wait, longest wait, give up (-> pending) after.
+DEFAULT_POLL_INTERVAL = 1.0
+DEFAULT_POLL_MAX_INTERVAL = 15.0
+DEFAULT_POLL_TIMEOUT = 300.0
+#: fileIds per identifyResult request.
+POLL_BATCH = 50
+#: Rendering resolution of PDF pages sent to CapSolver.
+CAPSOLVER_DPI = 200
+#: Records per chunk appended to the Parquet dataset (bounds memory with ``out=``).
+STREAM_CHUNK = 500
+#: Longest Retry-After honoured as asked; a longer one is capped (the budget still applies).
+MAX_RETRY_AFTER = 120.0
+
+# Backoff between attempts when the service does not say: exponential from 0.5 s, capped, with up
+# to 1 s of jitter so that many units failing together do not come back together.
+_WAIT_INITIAL = 0.5
+_WAIT_MAX = 30.0
+_WAIT_JITTER = 1.0
+
+# error_code values of the engine's own (the flatteners use ``recognition_failed`` too).
+RECOGNITION_FAILED = "recognition_failed"
+RUN_ABORTED = "run_aborted"
+INTERNAL_ERROR = "internal_error"
+
+Action = Literal["cached", "poll", "submit"]
 
 
-def extract(*args: Any, **kwargs: Any) -> Any:
-    """Placeholder."""
-    raise NotImplementedError
+# --------------------------------------------------------------------------- options
 
 
-async def extract_async(*args: Any, **kwargs: Any) -> Any:
-    """Placeholder."""
-    raise NotImplementedError
+@dataclass(frozen=True, slots=True)
+class BatchOptions:
+    """Every setting of one run, validated (see :func:`make_options`)."""
+
+    service: Service
+    model: str | None
+    pages: tuple[int, ...] | None = None
+    workspace: str | None = None
+    asynchronous: bool = False
+    score: float | None = None
+    case: bool | None = None
+    concurrency: int = DEFAULT_CONCURRENCY
+    rate_limit: float | None = None
+    retries: int = DEFAULT_RETRIES
+    retry_timeout: float | None = DEFAULT_RETRY_TIMEOUT
+    request_timeout: float | None = None
+    poll_interval: float = DEFAULT_POLL_INTERVAL
+    poll_timeout: float = DEFAULT_POLL_TIMEOUT
+    refresh: bool = False
+    max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES
+    include_hidden: bool = False
+
+    @property
+    def pages_text(self) -> str | None:
+        """The page selection as DocAI's ``legalPageNumbers``, or None."""
+        return format_pages(self.pages) if self.pages is not None else None
+
+
+def _positive(name: str, value: object, *, integer: bool = False, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    kinds: tuple[type, ...] = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not cast(float, value) > 0:
+        what = "a whole number" if integer else "a number"
+        raise ConfigurationError(f"{name} must be {what} above 0, not {value!r}")
+
+
+def make_options(
+    *,
+    service: str = "docai",
+    model: str | None = None,
+    pages: PageSpec | None = None,
+    workspace: str | None = None,
+    asynchronous: bool = False,
+    score: float | None = None,
+    case: bool | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    rate_limit: float | None = None,
+    retries: int = DEFAULT_RETRIES,
+    retry_timeout: float | None = DEFAULT_RETRY_TIMEOUT,
+    request_timeout: float | None = None,
+    poll_interval: float = DEFAULT_POLL_INTERVAL,
+    poll_timeout: float = DEFAULT_POLL_TIMEOUT,
+    refresh: bool = False,
+    max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
+    include_hidden: bool = False,
+) -> BatchOptions:
+    """Validate a run's settings; raise :class:`ConfigurationError` / :class:`PageRangeError`.
+
+    >>> make_options(service="capsolver", model="common", score=0.9).score
+    0.9
+    >>> make_options(service="fax")
+    Traceback (most recent call last):
+    ...
+    ocrframe.errors.ConfigurationError: service must be 'docai' or 'capsolver', not 'fax'
+    """
+    if service not in ("docai", "capsolver"):
+        raise ConfigurationError(f"service must be 'docai' or 'capsolver', not {service!r}")
+    if model is not None and (not isinstance(model, str) or not model.strip()):
+        raise ConfigurationError(f"model must be a non-empty string, not {model!r}")
+    selected = tuple(parse_pages(pages)) if pages is not None else None
+    given: dict[str, object] = {
+        "workspace": workspace,
+        "asynchronous": asynchronous or None,
+        "score": score,
+        "case": case,
+    }
+    foreign = ("workspace", "asynchronous") if service == "capsolver" else ("score", "case")
+    for name in foreign:
+        if given[name] is not None:
+            owner, other = (
+                ("DocAI", "CapSolver") if service == "capsolver" else ("CapSolver", "DocAI")
+            )
+            raise ConfigurationError(f"{name} is a {owner} option; {other} has no such thing")
+    if workspace is not None and (not isinstance(workspace, str) or not workspace.strip()):
+        raise ConfigurationError(f"workspace must be a non-empty string, not {workspace!r}")
+    if not isinstance(asynchronous, bool):
+        raise ConfigurationError(f"asynchronous must be True or False, not {asynchronous!r}")
+    if score is not None and (
+        isinstance(score, bool) or not isinstance(score, int | float) or not 0.8 <= score <= 1.0
+    ):
+        raise ConfigurationError(f"score must be between 0.8 and 1 (CapSolver), not {score!r}")
+    if case is not None and not isinstance(case, bool):
+        raise ConfigurationError(f"case must be True, False or None, not {case!r}")
+    _positive("concurrency", concurrency, integer=True)
+    _positive("rate_limit", rate_limit, optional=True)
+    _positive("retries", retries, integer=True)
+    _positive("retry_timeout", retry_timeout, optional=True)
+    _positive("request_timeout", request_timeout, optional=True)
+    _positive("poll_interval", poll_interval)
+    _positive("poll_timeout", poll_timeout)
+    _positive("max_file_bytes", max_file_bytes, integer=True, optional=True)
+    for name, flag in (("refresh", refresh), ("include_hidden", include_hidden)):
+        if not isinstance(flag, bool):
+            raise ConfigurationError(f"{name} must be True or False, not {flag!r}")
+    return BatchOptions(
+        service=cast(Service, service),
+        model=model,
+        pages=selected,
+        workspace=workspace,
+        asynchronous=asynchronous,
+        score=float(score) if score is not None else None,
+        case=case,
+        concurrency=concurrency,
+        rate_limit=float(rate_limit) if rate_limit is not None else None,
+        retries=retries,
+        retry_timeout=float(retry_timeout) if retry_timeout is not None else None,
+        request_timeout=float(request_timeout) if request_timeout is not None else None,
+        poll_interval=float(poll_interval),
+        poll_timeout=float(poll_timeout),
+        refresh=refresh,
+        max_file_bytes=max_file_bytes,
+        include_hidden=include_hidden,
+    )
+
+
+# --------------------------------------------------------------------------- pure decisions
+
+
+def plan_unit(*, cached: bool, pending_file_id: str | None, refresh: bool) -> Action:
+    """What next for a unit: use the cached answer, poll a running submission, or submit.
+
+    ``refresh`` ignores both the cache and a running submission: the user asked to pay again.
+
+    >>> plan_unit(cached=True, pending_file_id=None, refresh=False)
+    'cached'
+    >>> plan_unit(cached=False, pending_file_id="f-1", refresh=False)
+    'poll'
+    >>> plan_unit(cached=True, pending_file_id=None, refresh=True)
+    'submit'
+    """
+    if refresh:
+        return "submit"
+    if cached:
+        return "cached"
+    if pending_file_id is not None:
+        return "poll"
+    return "submit"
+
+
+def retry_wait(exc: BaseException, *, stopping: bool = False) -> bool | float:
+    """Retry or give up, and how long to wait: the ``on=`` hook handed to stamina.
+
+    ``False``: give up (not retryable, run-fatal, or the run is stopping). ``True``: retry after
+    the usual exponential backoff. A number: retry after that many seconds (the service's
+    Retry-After, capped at :data:`MAX_RETRY_AFTER`).
+
+    >>> retry_wait(RetryableServiceError("busy", service="docai", code="429", retry_after=3))
+    3.0
+    >>> retry_wait(RetryableServiceError("busy", service="docai", code="503"))
+    True
+    >>> retry_wait(ValueError("bug"))
+    False
+    """
+    if stopping or not isinstance(exc, OcrframeError):
+        return False
+    if exc.fatal_for_run or not exc.retryable:
+        return False
+    after = exc.retry_after
+    if after is None:
+        return True
+    return float(min(max(after, 0.0), MAX_RETRY_AFTER))
+
+
+def unit_status(service: str, response: Mapping[str, Any] | None, error_code: str | None) -> Status:
+    """The ``documents`` status of a unit from what is known of it.
+
+    >>> unit_status("docai", {"code": 200, "data": {"fileId": "f", "recognizeStatus": "2"}}, None)
+    'pending'
+    >>> unit_status("capsolver", None, "corrupt")
+    'failed'
+
+    It agrees with the ``status`` column of the flatteners: what the answer says, when there is
+    one (an error code does not turn a running recognition into a failure); ``failed`` without.
+    """
+    if response is None:
+        return "failed"
+    status: Status = "ok"
+    if service == "docai":
+        from ocrframe.services.docai import recognition_status
+
+        try:
+            status = recognition_status(dict(response))
+        except OcrframeError:
+            return "failed"
+    if error_code is not None and status == "ok":
+        return "failed"
+    return status
+
+
+def key_options(options: BatchOptions, host: str, *, rendered: bool) -> dict[str, Any]:
+    """The options that change a unit's answer, for :func:`ocrframe.cache.cache_key`.
+
+    Not the key, the concurrency or anything else that changes only how it is asked.
+
+    >>> key_options(make_options(service="docai", model="m", pages="1-2"), "api.docai.pro",
+    ...             rendered=False)
+    {'host': 'api.docai.pro', 'pages': '1-2', 'workspace': None}
+    """
+    if options.service == "docai":
+        return {"host": host, "pages": options.pages_text, "workspace": options.workspace}
+    return {
+        "host": host,
+        "score": options.score,
+        "case": options.case,
+        # A page image rendered from a PDF depends on the rendering, not only on the file.
+        "render_dpi": CAPSOLVER_DPI if rendered else None,
+    }
+
+
+def host_of(base_url: str, *, embedded: bool) -> str:
+    """The part of a base URL that names who answers (``embedded`` for the in-process engine).
+
+    >>> host_of("https://api.docai.pro/", embedded=False)
+    'api.docai.pro'
+    """
+    return "embedded" if embedded else (urlsplit(base_url).netloc or base_url)
+
+
+# --------------------------------------------------------------------------- DocAI data access
+# The engine knows two things of DocAI's answers, besides recognition_status: the fileId of a
+# submission and the per-file items of an identifyResult answer. Kept here in two small helpers.
+
+
+def _file_id(envelope: Mapping[str, Any]) -> str | None:
+    data = envelope.get("data")
+    if isinstance(data, Mapping):
+        value = data.get("fileId")
+        return value if isinstance(value, str) and value else None
+    return None
+
+
+def _result_items(envelope: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    data = envelope.get("data")
+    items: dict[str, dict[str, Any]] = {}
+    if isinstance(data, list):
+        for item in data:
+            if isinstance(item, dict) and isinstance(item.get("fileId"), str):
+                items[item["fileId"]] = item
+    return items
+
+
+# --------------------------------------------------------------------------- run state
+
+
+@dataclass(slots=True)
+class Outcome:
+    """How a unit ended: the answer (if any), the error (if any), attempts and timing."""
+
+    response: dict[str, Any] | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    attempts: int = 0
+    cached: bool = False
+    submitted_at: datetime | None = None
+    elapsed_s: float | None = None
+    # Recorded later, by the background task that polls for it (asynchronous DocAI).
+    deferred: bool = False
+
+
+@dataclass(slots=True)
+class _Unit:
+    item: InputFile
+    key: str
+    sha256: str
+    size: int
+    kind: str
+    page: int | None
+    pages: int
+    content: bytes | None = None
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """Counts of one run, for the CLI's summary and the progress bar."""
+
+    ok: int = 0
+    failed: int = 0
+    pending: int = 0
+    cached: int = 0
+    submitted: int = 0
+    failures: list[tuple[str, str, str]] = field(default_factory=list)
+    aborted: OcrframeError | None = None
+
+    #: Failures kept for the summary (the documents table has them all).
+    MAX_FAILURES: int = 1000
+
+
+class _Ledger:
+    """Collects records; with ``out`` streams them to the Parquet dataset in chunks."""
+
+    def __init__(self, options: BatchOptions, out: str | None, bar: Any) -> None:
+        self.options = options
+        self.summary = RunSummary()
+        self._records: list[DocumentRecord] = []
+        self._out = out
+        self._writer: Any = None
+        self._flush_lock = asyncio.Lock()
+        self.bar = bar
+        if out is not None:
+            from ocrframe.parquet import ParquetDatasetWriter
+
+            self._writer = ParquetDatasetWriter(out)
+
+    async def add(self, record: DocumentRecord) -> None:
+        status = unit_status(record.service, record.response, record.error_code)
+        s = self.summary
+        if status == "ok":
+            s.ok += 1
+        elif status == "pending":
+            s.pending += 1
+        else:
+            s.failed += 1
+            if len(s.failures) < s.MAX_FAILURES:
+                where = record.source if record.page is None else f"{record.source} p{record.page}"
+                s.failures.append((where, record.error_code or "", record.error_message or ""))
+        if record.cached:
+            s.cached += 1
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(
+                ok=s.ok, failed=s.failed, cached=s.cached, pending=s.pending, refresh=False
+            )
+        self._records.append(record)
+        if self._writer is not None and len(self._records) >= STREAM_CHUNK:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        if not self._records:
+            return
+        chunk, self._records = self._records, []
+        async with self._flush_lock:
+            # Building tables and writing Parquet is CPU and disk work: off the event loop.
+            await asyncio.to_thread(self._write, chunk)
+
+    def _write(self, chunk: list[DocumentRecord]) -> None:
+        self._writer.append(Extraction.from_records(chunk))
+
+    async def finish(self) -> Extraction:
+        if self._writer is None:
+            records, self._records = self._records, []
+            return await asyncio.to_thread(Extraction.from_records, records)
+        await self._flush()
+        await asyncio.to_thread(self._writer.close)
+        self._writer = None
+        return _dataset_extraction(cast(str, self._out))
+
+    async def abandon(self) -> None:
+        """On cancellation: keep what was finished (flush and close the dataset)."""
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                await self._flush()
+                await asyncio.to_thread(self._writer.close)
+            self._writer = None
+
+
+def _dataset_extraction(out: str) -> Extraction:
+    return DatasetExtraction(out)
+
+
+class DatasetExtraction(Extraction):
+    """The Extraction of a run streamed to ``out``: its tables are read from the dataset when
+    first used, so that finishing a run of any size costs no memory.
+
+    Every table of the dataset folder is read (earlier runs written there included), with
+    :func:`ocrframe.read_parquet`; everything else behaves as an :class:`Extraction`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        # Deliberately not the dataclass __init__: the tables are attributes set on first use.
+        self.path = os.fspath(path)
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only for attributes not set yet, i.e. the tables before they are read.
+        if name in TABLES:
+            from ocrframe.parquet import read_parquet
+
+            loaded = read_parquet(self.path)
+            for table in TABLES:
+                setattr(self, table, getattr(loaded, table))
+            return getattr(self, name)
+        raise AttributeError(name)
+
+
+# --------------------------------------------------------------------------- polling
+
+
+class _Poller:
+    """Collects DocAI results by identifyResult, in batches, with backoff, until a deadline."""
+
+    def __init__(self, run: _Run) -> None:
+        self._run = run
+        self._waiting: dict[str, tuple[asyncio.Future[dict[str, Any] | None], float]] = {}
+        self._wake = asyncio.Event()
+        self._closed = False
+        self._task: asyncio.Task[None] | None = None
+
+    def track(self, file_id: str) -> asyncio.Future[dict[str, Any] | None]:
+        """A future of the finished identifyResult item for ``file_id`` (None: deadline)."""
+        existing = self._waiting.get(file_id)
+        if existing is not None:
+            return existing[0]
+        future: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
+        deadline = time.monotonic() + self._run.options.poll_timeout
+        self._waiting[file_id] = (future, deadline)
+        self._wake.set()
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop())
+        return future
+
+    async def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+
+    async def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+    async def _loop(self) -> None:
+        interval = self._run.options.poll_interval
+        while True:
+            if self._run.stopped is not None:
+                # Submitted and running: pending, collected by the next run.
+                for future, _ in self._waiting.values():
+                    if not future.done():
+                        future.set_result(None)
+                self._waiting.clear()
+            if not self._waiting:
+                if self._closed:
+                    return
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            await asyncio.sleep(interval)
+            finished = 0
+            ids = list(self._waiting)
+            for start in range(0, len(ids), POLL_BATCH):
+                batch = [i for i in ids[start : start + POLL_BATCH] if i in self._waiting]
+                if batch:
+                    finished += await self._poll(batch)
+            now = time.monotonic()
+            for file_id, (future, deadline) in list(self._waiting.items()):
+                if now >= deadline:
+                    del self._waiting[file_id]
+                    if not future.done():
+                        future.set_result(None)
+            # Back off while nothing finishes; start again from short waits when things do.
+            interval = (
+                self._run.options.poll_interval
+                if finished
+                else min(interval * 2, DEFAULT_POLL_MAX_INTERVAL)
+            )
+
+    async def _poll(self, batch: list[str]) -> int:
+        run = self._run
+        try:
+            answer = await run.call_with_retries(
+                lambda: run.client.identify_result(batch, model=cast(str, run.model)),
+                attempts=None,
+            )
+        except OcrframeError as exc:
+            if exc.fatal_for_run:
+                # The loop resolves everything still waiting as pending at its next turn.
+                run.abort(exc)
+            # Anything else: those files stay waiting until their deadline; the next round tries.
+            return 0
+        finished = 0
+        for file_id, item in _result_items(answer).items():
+            if file_id not in self._waiting:
+                continue
+            envelope = {**answer, "data": item}
+            if unit_status("docai", envelope, None) == "pending":
+                continue
+            future, _ = self._waiting.pop(file_id)
+            if not future.done():
+                future.set_result(envelope)
+            finished += 1
+        return finished
+
+
+# --------------------------------------------------------------------------- the run
+
+
+class _Run:
+    def __init__(
+        self,
+        options: BatchOptions,
+        client: Any,
+        cache: ResponseCache | None,
+        ledger: _Ledger,
+    ) -> None:
+        self.options = options
+        self.client = client
+        self.cache = cache
+        self.ledger = ledger
+        self.model = options.model
+        self.host = host_of(client.base_url, embedded=bool(client.uses_embedded_engine))
+        self.stopped: OcrframeError | None = None
+        self.poller = _Poller(self)
+        self._inflight: dict[str, asyncio.Future[Outcome]] = {}
+        self._background: set[asyncio.Task[None]] = set()
+        self._limiter: Any = None
+        rate = options.rate_limit
+        if rate is not None:
+            from aiolimiter import AsyncLimiter
+
+            # A bucket must hold at least one request: below 1/s, one request per 1/rate seconds.
+            self._limiter = AsyncLimiter(rate, 1.0) if rate >= 1 else AsyncLimiter(1, 1.0 / rate)
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def abort(self, exc: OcrframeError) -> None:
+        if self.stopped is None:
+            self.stopped = exc
+            self.ledger.summary.aborted = exc
+
+    def _hook(self, exc: Exception) -> bool | float:
+        # The run stopping ends every retry loop at once.
+        return retry_wait(exc, stopping=self.stopped is not None)
+
+    async def call_with_retries(
+        self,
+        call: Callable[[], Awaitable[dict[str, Any]]],
+        *,
+        attempts: list[int] | None,
+        on_answer: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]] | None = None,
+    ) -> dict[str, Any]:
+        """``call()`` under the rate limit, retried per :func:`retry_wait` within the budget."""
+        async for attempt in stamina.retry_context(
+            on=self._hook,
+            attempts=self.options.retries,
+            timeout=self.options.retry_timeout,
+            wait_initial=_WAIT_INITIAL,
+            wait_max=_WAIT_MAX,
+            wait_jitter=_WAIT_JITTER,
+        ):
+            with attempt:
+                if self.stopped is not None:
+                    raise _Stopped(self._abort_message())
+                if attempts is not None:
+                    attempts[0] += 1
+                if self._limiter is not None:
+                    async with self._limiter:
+                        answer = await call()
+                else:
+                    answer = await call()
+                if on_answer is not None:
+                    answer = await on_answer(answer)
+                return answer
+        raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+
+    # -- files -----------------------------------------------------------------------------
+
+    def _prepare(self, item: InputFile) -> tuple[bytes, str, str, int]:
+        content = read_input(item, max_bytes=self.options.max_file_bytes)
+        kind, count = count_pages(content, source=item.source)
+        return content, sha256_hex(content), kind, count
+
+    async def process(self, item: InputFile) -> None:
+        """Account for one discovered file: one record per unit, whatever happens."""
+        service = self.options.service
+        if self.stopped is not None:
+            await self._emit_failed(item, code=RUN_ABORTED, message=self._abort_message())
+            return
+        try:
+            content, sha, kind, count = await asyncio.to_thread(self._prepare, item)
+        except InputFileError as exc:
+            await self._emit_failed(item, code=exc.code, message=exc.message)
+            return
+        split = service == "capsolver" and kind in MULTI_PAGE_KINDS
+        if split:
+            numbers = [p for p in range(1, count + 1) if self._wanted(p)]
+            if not numbers:
+                await self._emit_failed(
+                    item,
+                    code="page_out_of_range",
+                    message=f"none of the pages {self.options.pages_text} exists "
+                    f"(the file has {count})",
+                    sha=sha,
+                    size=len(content),
+                    pages=count,
+                )
+                return
+        else:
+            numbers = [0]
+        opts = key_options(self.options, self.host, rendered=split and kind == "pdf")
+        units = [
+            _Unit(
+                item=item,
+                key=cache_key(
+                    sha256=sha,
+                    service=service,
+                    model=self.model,
+                    page=n if split else None,
+                    options=opts,
+                ),
+                sha256=sha,
+                size=len(content),
+                kind=kind,
+                page=n if split else None,
+                pages=count,
+                content=None if split else content,
+            )
+            for n in numbers
+        ]
+        bar = self.ledger.bar
+        if len(units) > 1 and bar is not None:
+            bar.total = (bar.total or 0) + len(units) - 1
+            bar.refresh()
+        if split:
+            await self._fill_page_images(units, content)
+        for unit in units:
+            await self._process_unit(unit)
+
+    def _wanted(self, page: int) -> bool:
+        return self.options.pages is None or page in self.options.pages
+
+    async def _fill_page_images(self, units: list[_Unit], content: bytes) -> None:
+        # Render only when some page must be sent: a cached file costs no rendering.
+        needed = [
+            u
+            for u in units
+            if self.cache is None
+            or self.options.refresh
+            or (self.cache.get_pending(u.key) is None and self.cache.get(u.key) is None)
+        ]
+        if not needed:
+            return
+        wanted = [u.page for u in needed if u.page is not None]
+        try:
+            images = await asyncio.to_thread(
+                page_pngs, content, pages=wanted, dpi=CAPSOLVER_DPI, source=units[0].item.source
+            )
+        except InputFileError as exc:
+            for unit in needed:
+                unit.content = b""
+                unit.kind = f"!{exc.code}:{exc.message}"
+            return
+        by_page = dict(images)
+        for unit in needed:
+            unit.content = by_page.get(cast(int, unit.page), b"")
+
+    async def _process_unit(self, unit: _Unit) -> None:
+        if unit.kind.startswith("!"):
+            code, _, message = unit.kind[1:].partition(":")
+            await self._emit(unit, Outcome(error_code=code, error_message=message))
+            return
+        if self.stopped is not None:
+            await self._emit(
+                unit, Outcome(error_code=RUN_ABORTED, error_message=self._abort_message())
+            )
+            return
+        running = self._inflight.get(unit.key)
+        if running is not None:
+            # The same content is being sent for another name in this run: wait for its answer.
+            first = await running
+            ok = unit_status(self.options.service, first.response, first.error_code) == "ok"
+            await self._emit(
+                unit, replace(first, cached=ok, attempts=0, elapsed_s=0.0, deferred=False)
+            )
+            return
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._inflight[unit.key] = future
+        outcome = Outcome(error_code=INTERNAL_ERROR, error_message="not finished")
+        try:
+            outcome = await self._obtain(unit)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug must not lose the file: it becomes a failed row
+            outcome = Outcome(
+                error_code=INTERNAL_ERROR, error_message=f"{type(exc).__name__}: {exc}"
+            )
+        finally:
+            del self._inflight[unit.key]
+            if not future.done():
+                future.set_result(outcome)
+        if not outcome.deferred:
+            await self._emit(unit, outcome)
+
+    async def _obtain(self, unit: _Unit) -> Outcome:
+        cache = self.cache
+        cached = cache.get(unit.key) if cache is not None and not self.options.refresh else None
+        pending = (
+            cache.get_pending(unit.key) if cache is not None and not self.options.refresh else None
+        )
+        action = plan_unit(
+            cached=cached is not None, pending_file_id=pending, refresh=self.options.refresh
+        )
+        if action == "cached":
+            return Outcome(response=cached, cached=True, attempts=0, elapsed_s=0.0)
+        if action == "poll":
+            return await self._collect(unit, cast(str, pending), None, 0, None, time.monotonic())
+        return await self._submit(unit)
+
+    async def _submit(self, unit: _Unit) -> Outcome:
+        attempts = [0]
+        started = time.monotonic()
+        submitted_at = datetime.now(UTC)
+        source = unit.item.source if unit.page is None else f"{unit.item.source}#page={unit.page}"
+        content = cast(bytes, unit.content)
+        options = self.options
+        check: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]] | None = None
+        if options.service == "capsolver":
+
+            def call() -> Awaitable[dict[str, Any]]:
+                return cast(
+                    Awaitable[dict[str, Any]],
+                    self.client.image_to_text(
+                        content,
+                        module=self.model,
+                        score=options.score,
+                        case=options.case,
+                        source=source,
+                    ),
+                )
+
+        else:
+
+            def call() -> Awaitable[dict[str, Any]]:
+                return cast(
+                    Awaitable[dict[str, Any]],
+                    self.client.identify_by_base64(
+                        content,
+                        model=cast(str, self.model),
+                        pages=options.pages_text,
+                        workspace=options.workspace,
+                        asynchronous=options.asynchronous,
+                        source=source,
+                    ),
+                )
+
+            async def docai_check(answer: dict[str, Any]) -> dict[str, Any]:
+                return await self._docai_answer(unit, answer)
+
+            check = docai_check
+
+        try:
+            answer = await self.call_with_retries(call, attempts=attempts, on_answer=check)
+        except _StillRunning as running:
+            return self._pending_outcome(unit, running.answer, attempts[0], submitted_at, started)
+        except OcrframeError as exc:
+            if exc.fatal_for_run:
+                self.abort(exc)
+            last = exc.answer if isinstance(exc, _RecognitionFailed) else None
+            return Outcome(
+                response=last,
+                error_code=exc.code,
+                error_message=exc.message,
+                attempts=attempts[0],
+                submitted_at=submitted_at,
+                elapsed_s=time.monotonic() - started,
+            )
+        if options.asynchronous and unit_status("docai", answer, None) == "pending":
+            file_id = cast(str, _file_id(answer))
+            if self.cache is not None:
+                self.cache.put_pending(
+                    unit.key, file_id, sha256=unit.sha256, service="docai", model=self.model
+                )
+            # The worker moves on; a background task records the unit when polling ends.
+            task = asyncio.create_task(
+                self._collect_later(unit, file_id, answer, attempts[0], submitted_at, started)
+            )
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+            return Outcome(response=answer, deferred=True)
+        self._store(unit, answer)
+        return Outcome(
+            response=answer,
+            attempts=attempts[0],
+            submitted_at=submitted_at,
+            elapsed_s=time.monotonic() - started,
+        )
+
+    async def _docai_answer(self, unit: _Unit, answer: dict[str, Any]) -> dict[str, Any]:
+        """Inside one attempt: a failed recognition is retried; a running one is polled."""
+        status = unit_status("docai", answer, None)
+        if status == "pending" and not self.options.asynchronous:
+            file_id = _file_id(answer)
+            if file_id is None:
+                raise _RecognitionFailed(answer, "recognizeStatus 2 without a fileId")
+            item = await self.poller.track(file_id)
+            if item is None:
+                raise _StillRunning(answer)
+            answer = item
+            status = unit_status("docai", answer, None)
+        if status == "failed":
+            raise _RecognitionFailed(answer, "the service could not recognise the file")
+        return answer
+
+    def _pending_outcome(
+        self,
+        unit: _Unit,
+        answer: dict[str, Any],
+        attempts: int,
+        submitted_at: datetime | None,
+        started: float,
+    ) -> Outcome:
+        file_id = _file_id(answer)
+        if self.cache is not None and file_id is not None:
+            self.cache.put_pending(
+                unit.key, file_id, sha256=unit.sha256, service="docai", model=self.model
+            )
+        return Outcome(
+            response=answer,
+            attempts=attempts,
+            submitted_at=submitted_at,
+            elapsed_s=time.monotonic() - started,
+        )
+
+    async def _collect(
+        self,
+        unit: _Unit,
+        file_id: str,
+        answer: dict[str, Any] | None,
+        attempts: int,
+        submitted_at: datetime | None,
+        started: float,
+    ) -> Outcome:
+        """Poll for a submission already made (this run or an earlier one)."""
+        placeholder = answer or {"data": {"fileId": file_id, "recognizeStatus": "2"}}
+        try:
+            item = await self.poller.track(file_id)
+        except OcrframeError as exc:
+            return Outcome(
+                response=placeholder,
+                error_code=exc.code,
+                error_message=exc.message,
+                attempts=attempts,
+                submitted_at=submitted_at,
+                elapsed_s=time.monotonic() - started,
+            )
+        if item is None:
+            return self._pending_outcome(unit, placeholder, attempts, submitted_at, started)
+        if unit_status("docai", item, None) == "failed":
+            if self.cache is not None:
+                self.cache.drop_pending(unit.key)
+            return Outcome(
+                response=item,
+                error_code=RECOGNITION_FAILED,
+                error_message="the service could not recognise the file (recognizeStatus 0)",
+                attempts=attempts,
+                submitted_at=submitted_at,
+                elapsed_s=time.monotonic() - started,
+            )
+        self._store(unit, item)
+        return Outcome(
+            response=item,
+            attempts=attempts,
+            submitted_at=submitted_at,
+            elapsed_s=time.monotonic() - started,
+        )
+
+    async def _collect_later(
+        self,
+        unit: _Unit,
+        file_id: str,
+        answer: dict[str, Any],
+        attempts: int,
+        submitted_at: datetime | None,
+        started: float,
+    ) -> None:
+        outcome = await self._collect(unit, file_id, answer, attempts, submitted_at, started)
+        await self._emit(unit, outcome)
+
+    def _store(self, unit: _Unit, answer: dict[str, Any]) -> None:
+        if self.cache is not None:
+            self.cache.put(
+                unit.key,
+                answer,
+                sha256=unit.sha256,
+                service=self.options.service,
+                model=self.model,
+                page=unit.page,
+            )
+
+    def _abort_message(self) -> str:
+        cause = self.stopped
+        return f"not submitted: the run stopped after {cause}" if cause else "not submitted"
+
+    # -- records ---------------------------------------------------------------------------
+
+    def _record_options(self) -> dict[str, Any]:
+        o = self.options
+        if o.service == "docai":
+            return {"pages": o.pages_text, "workspace": o.workspace, "asynchronous": o.asynchronous}
+        return {"score": o.score, "case": o.case}
+
+    async def _emit(self, unit: _Unit, outcome: Outcome) -> None:
+        self.ledger.summary.submitted += outcome.attempts
+        await self.ledger.add(
+            DocumentRecord(
+                source=unit.item.source,
+                service=self.options.service,
+                model=self.model,
+                sha256=unit.sha256,
+                bytes=unit.size,
+                page=unit.page,
+                pages=unit.pages,
+                response=outcome.response,
+                error_code=outcome.error_code,
+                error_message=outcome.error_message,
+                attempts=outcome.attempts,
+                cached=outcome.cached,
+                submitted_at=outcome.submitted_at,
+                elapsed_s=outcome.elapsed_s,
+                options=self._record_options(),
+            )
+        )
+
+    async def _emit_failed(
+        self,
+        item: InputFile,
+        *,
+        code: str,
+        message: str,
+        sha: str | None = None,
+        size: int | None = None,
+        pages: int | None = None,
+    ) -> None:
+        await self.ledger.add(
+            DocumentRecord(
+                source=item.source,
+                service=self.options.service,
+                model=self.model,
+                sha256=sha,
+                bytes=size,
+                pages=pages,
+                error_code=code,
+                error_message=message,
+                options=self._record_options(),
+            )
+        )
+
+    async def wait_background(self) -> None:
+        while self._background:
+            await asyncio.gather(*list(self._background))
+        await self.poller.close()
+
+    async def cancel_background(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*list(self._background), return_exceptions=True)
+        await self.poller.cancel()
+
+
+class _StillRunning(Exception):
+    """Polling ran out of time; the unit is pending (not an error, not retried)."""
+
+    def __init__(self, answer: dict[str, Any]) -> None:
+        super().__init__("still recognising")
+        self.answer = answer
+
+
+class _RecognitionFailed(RetryableServiceError):
+    """recognizeStatus "0": counted as a retryable fault within the unit's budget."""
+
+    def __init__(self, answer: dict[str, Any], message: str) -> None:
+        data = answer.get("data")
+        request_id = answer.get("requestId")
+        super().__init__(
+            f"{message} (recognizeStatus 0)"
+            if isinstance(data, dict) and data.get("recognizeStatus") in ("0", 0)
+            else message,
+            service="docai",
+            code=RECOGNITION_FAILED,
+            request_id=request_id if isinstance(request_id, str) else None,
+        )
+        self.answer = answer
+
+
+class _Stopped(OcrframeError):
+    """The run stopped (a run-fatal error elsewhere) before this unit could be sent again."""
+
+    @property
+    def code(self) -> str:
+        return RUN_ABORTED
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def _make_client(
+    service: str,
+    *,
+    api_key: str | None,
+    base_url: str | None,
+    transport: httpx.AsyncBaseTransport | None,
+    timeout: float | None,
+    max_connections: int,
+) -> Any:
+    kwargs: dict[str, Any] = {
+        "base_url": base_url,
+        "transport": transport,
+        "max_connections": max_connections,
+    }
+    if timeout is not None:
+        kwargs["timeout"] = timeout
+    if service == "docai":
+        from ocrframe.services.docai import AsyncDocAIClient
+
+        return AsyncDocAIClient(api_key, **kwargs)
+    from ocrframe.services.capsolver import AsyncCapSolverClient
+
+    return AsyncCapSolverClient(api_key, **kwargs)
+
+
+def _check_out(out: str | os.PathLike[str] | None) -> str | None:
+    if out is None:
+        return None
+    if not isinstance(out, str | os.PathLike):
+        raise ConfigurationError(f"out must be a folder path, not {out!r}")
+    out_dir = os.fspath(out)
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ConfigurationError(f"out must be a folder for the Parquet dataset: {out_dir}")
+    return out_dir
+
+
+def _check_paths(paths: PathArg | Sequence[PathArg]) -> None:
+    if isinstance(paths, str | bytes | os.PathLike):
+        single = os.fsdecode(os.fspath(paths))
+        if not os.path.lexists(single):
+            raise ConfigurationError(f"no such file or folder: {single!r}")
+        return
+    if not isinstance(paths, Sequence) or isinstance(paths, bytearray):
+        raise ConfigurationError(
+            f"paths must be a folder, a file or a list of paths, not {type(paths).__name__}"
+        )
+    for p in paths:
+        if not isinstance(p, str | bytes | os.PathLike):
+            raise ConfigurationError(f"paths must hold paths, not {type(p).__name__}")
+
+
+async def extract_async(
+    paths: PathArg | Sequence[PathArg],
+    *,
+    service: str = "docai",
+    model: str | None = None,
+    pages: PageSpec | None = None,
+    workspace: str | None = None,
+    asynchronous: bool = False,
+    score: float | None = None,
+    case: bool | None = None,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    rate_limit: float | None = None,
+    retries: int = DEFAULT_RETRIES,
+    retry_timeout: float | None = DEFAULT_RETRY_TIMEOUT,
+    request_timeout: float | None = None,
+    poll_interval: float = DEFAULT_POLL_INTERVAL,
+    poll_timeout: float = DEFAULT_POLL_TIMEOUT,
+    cache: bool | str | os.PathLike[str] = True,
+    refresh: bool = False,
+    progress: bool = True,
+    out: str | os.PathLike[str] | None = None,
+    max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
+    include_hidden: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Extraction:
+    """Recognise every file under ``paths`` and return the tables; see :func:`extract`.
+
+    >>> ex = await extract_async("invoices/", model="invoice")  # doctest: +SKIP
+    """
+    options = make_options(
+        service=service,
+        model=model,
+        pages=pages,
+        workspace=workspace,
+        asynchronous=asynchronous,
+        score=score,
+        case=case,
+        concurrency=concurrency,
+        rate_limit=rate_limit,
+        retries=retries,
+        retry_timeout=retry_timeout,
+        request_timeout=request_timeout,
+        poll_interval=poll_interval,
+        poll_timeout=poll_timeout,
+        refresh=refresh,
+        max_file_bytes=max_file_bytes,
+        include_hidden=include_hidden,
+    )
+    _check_paths(paths)
+    if not isinstance(cache, bool | str | os.PathLike):
+        raise ConfigurationError(f"cache must be True, False or a path, not {cache!r}")
+    out_dir = _check_out(out)
+    if api_key is not None and (not isinstance(api_key, str) or not api_key.strip()):
+        raise ConfigurationError("api_key must be a non-empty string or None")
+    if base_url is not None and (
+        not isinstance(base_url, str) or urlsplit(base_url).scheme not in ("http", "https")
+    ):
+        raise ConfigurationError(f"base_url must be an http(s) URL, not {base_url!r}")
+    if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
+        raise ConfigurationError("transport must be an httpx.AsyncBaseTransport")
+    # Counting first costs one more walk of the folder, and gives the bar its total.
+    total = sum(1 for _ in iter_inputs(paths, include_hidden=include_hidden)) if progress else None
+
+    client = _make_client(
+        options.service,
+        api_key=api_key,
+        base_url=base_url,
+        transport=transport,
+        timeout=options.request_timeout,
+        # Polling shares the pool: a little room beyond the workers.
+        max_connections=options.concurrency + 2,
+    )
+    try:
+        if options.model is None:
+            if options.service == "docai" and client.uses_embedded_engine:
+                options = replace(options, model="invoice")
+            elif options.service == "docai":
+                raise ConfigurationError(
+                    "model is required for DocAI: give the modelId (see `ocrframe models`)"
+                )
+        store = ResponseCache.open(cache)
+    except BaseException:
+        await client.aclose()
+        raise
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, unit="doc", desc=f"ocrframe {options.service}", dynamic_ncols=True)
+    ledger = _Ledger(options, out_dir, bar)
+    run = _Run(options, client, store, ledger)
+    try:
+        await _drive(run, paths)
+        await run.wait_background()
+        extraction = await ledger.finish()
+    except BaseException:
+        await run.cancel_background()
+        await ledger.abandon()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+        await client.aclose()
+        if store is not None:
+            store.close()
+    if run.stopped is not None:
+        # The cause itself is raised (an AuthenticationError names it best), carrying what was
+        # done: the ledger is complete and everything finished is in the cache and in ``out``.
+        error = run.stopped
+        error.extraction = extraction  # type: ignore[attr-defined]
+        raise error
+    return extraction
+
+
+async def _drive(run: _Run, paths: PathArg | Sequence[PathArg]) -> None:
+    """Feed discovered files to ``concurrency`` workers through a bounded queue."""
+    workers = run.options.concurrency
+    queue: asyncio.Queue[InputFile | None] = asyncio.Queue(maxsize=workers * 2)
+
+    async def work() -> None:
+        while (item := await queue.get()) is not None:
+            await run.process(item)
+
+    tasks = [asyncio.create_task(work()) for _ in range(workers)]
+    try:
+        for item in iter_inputs(paths, include_hidden=run.options.include_hidden):
+            await queue.put(item)
+        for _ in tasks:
+            await queue.put(None)
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+def extract(
+    paths: PathArg | Sequence[PathArg],
+    *,
+    service: str = "docai",
+    model: str | None = None,
+    pages: PageSpec | None = None,
+    workspace: str | None = None,
+    asynchronous: bool = False,
+    score: float | None = None,
+    case: bool | None = None,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    rate_limit: float | None = None,
+    retries: int = DEFAULT_RETRIES,
+    retry_timeout: float | None = DEFAULT_RETRY_TIMEOUT,
+    request_timeout: float | None = None,
+    poll_interval: float = DEFAULT_POLL_INTERVAL,
+    poll_timeout: float = DEFAULT_POLL_TIMEOUT,
+    cache: bool | str | os.PathLike[str] = True,
+    refresh: bool = False,
+    progress: bool = True,
+    out: str | os.PathLike[str] | None = None,
+    max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
+    include_hidden: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Extraction:
+    """Recognise every file under ``paths`` with DocAI or CapSolver; return the tables.
+
+    ``paths``: a folder (searched recursively; hidden files and folders skipped unless
+    ``include_hidden``), a file, or a list of them. ``service``: ``"docai"`` (``model`` is the
+    modelId; ``"invoice"`` by default on the embedded engine) or ``"capsolver"`` (``model`` is
+    the module; a PDF or multi-page TIFF is split into page images). ``api_key`` / ``base_url``
+    default to the environment; with neither, the embedded offline engine answers.
+
+    Submission: ``concurrency`` requests at once, at most ``rate_limit`` per second, each unit
+    tried at most ``retries`` times within ``retry_timeout`` seconds (Retry-After honoured);
+    ``request_timeout`` seconds per request. ``cache`` (``True``: the per-user default, a path,
+    or ``False``) keeps every answer so that running again sends nothing already answered;
+    ``refresh=True`` sends everything again. With ``out=DIR`` the tables stream to a Parquet
+    dataset as answers arrive (memory stays flat) and the Extraction returned is read back from
+    it.
+
+    Every file ends exactly once in ``documents`` as ``ok``, ``failed`` or ``pending``. A bad
+    key or an empty balance raises that error (a :class:`RunAbortedError`) once the ledger is
+    complete, with the partial tables as its ``extraction`` attribute.
+
+    Works inside a running event loop (Jupyter): the work runs on ocrframe's own loop thread.
+
+    >>> ex = extract("invoices/", model="invoice", progress=False)  # doctest: +SKIP
+    >>> ex.documents.status.value_counts()  # doctest: +SKIP
+    """
+    return run_sync(
+        extract_async(
+            paths,
+            service=service,
+            model=model,
+            pages=pages,
+            workspace=workspace,
+            asynchronous=asynchronous,
+            score=score,
+            case=case,
+            api_key=api_key,
+            base_url=base_url,
+            concurrency=concurrency,
+            rate_limit=rate_limit,
+            retries=retries,
+            retry_timeout=retry_timeout,
+            request_timeout=request_timeout,
+            poll_interval=poll_interval,
+            poll_timeout=poll_timeout,
+            cache=cache,
+            refresh=refresh,
+            progress=progress,
+            out=out,
+            max_file_bytes=max_file_bytes,
+            include_hidden=include_hidden,
+            transport=transport,
+        )
+    )
