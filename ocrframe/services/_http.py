@@ -170,14 +170,18 @@ def decode_json(
             source=source,
         )
     try:
-        return json.loads(body)
+        text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        reason = f"not UTF-8 text ({exc.reason})"
-    except json.JSONDecodeError as exc:
-        if exc.pos >= len(body.rstrip()) - 1:
-            reason = f"JSON ends early (truncated at byte {len(body)}: {exc.msg})"
-        else:
-            reason = f"not JSON ({exc.msg} at position {exc.pos})"
+        reason = f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+    else:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            cut = exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string")
+            if cut:
+                reason = f"JSON that ends early (truncated at byte {len(body)}: {exc.msg})"
+            else:
+                reason = f"not JSON ({exc.msg} at position {exc.pos})"
     raise ResponseFormatError(
         f"response body is {reason}; it starts {snippet(body)}",
         service=service,

@@ -354,7 +354,7 @@ async def test_identify_result_shape(data: Any, fragment: str) -> None:
         with pytest.raises(errors.ResponseFormatError) as info:
             await c.identify_result(["f"], model="m")
     assert fragment in str(info.value)
-    assert info.value.request_id == "req-42"  # type: ignore[attr-defined]
+    assert info.value.request_id == "req-42"
 
 
 @pytest.mark.parametrize(
