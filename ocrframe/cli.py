@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @click.group()
@@ -84,3 +89,205 @@ def serve(
         )
     except (OcrframeError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+# --- extract and models (batch helper) ---------------------------------------------------------
+
+_SERVICES = click.Choice(["docai", "capsolver"])
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=str))
+@click.option("--service", type=_SERVICES, default="docai", show_default=True, help="Service.")
+@click.option("--model", default=None, help="DocAI modelId, or CapSolver module (common, ...).")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Folder of the Parquet dataset (written as answers arrive).",
+)
+@click.option("--pages", default=None, help="Pages to read, as '1-1, 3-4'.")
+@click.option("--workspace", default=None, help="DocAI workspaceCode.")
+@click.option("--asynchronous", is_flag=True, help="DocAI: submit, then poll identifyResult.")
+@click.option("--score", type=float, default=None, help="CapSolver score (0.8 to 1).")
+@click.option("--case/--no-case", default=None, help="CapSolver: case matters (or not).")
+@click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option(
+    "--rate-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Requests per second at most.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=1),
+    default=6,
+    show_default=True,
+    help="Attempts per file at most.",
+)
+@click.option(
+    "--retry-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=300.0,
+    show_default=True,
+    help="Seconds per file for attempts and waits.",
+)
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds per request.",
+)
+@click.option(
+    "--poll-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=300.0,
+    show_default=True,
+    help="DocAI: seconds to wait for a running recognition.",
+)
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(path_type=str),
+    default=None,
+    help="Cache file (default: per user, see README).",
+)
+@click.option("--no-cache", is_flag=True, help="Keep no answers (everything is sent).")
+@click.option("--refresh", is_flag=True, help="Send everything again, ignoring the cache.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("--include-hidden", is_flag=True, help="Also read hidden files and folders.")
+@click.option(
+    "--max-file-mb",
+    type=click.FloatRange(min=0, min_open=True),
+    default=50.0,
+    show_default=True,
+    help="Refuse larger files.",
+)
+@click.option(
+    "--base-url",
+    default=None,
+    help="Service URL (else DOCAI_BASE_URL / "
+    "CAPSOLVER_API_BASE, else the public API; no key at all: the embedded engine).",
+)
+def extract(
+    paths: tuple[str, ...],
+    service: str,
+    model: str | None,
+    out: str,
+    pages: str | None,
+    workspace: str | None,
+    asynchronous: bool,
+    score: float | None,
+    case: bool | None,
+    concurrency: int,
+    rate_limit: float | None,
+    retries: int,
+    retry_timeout: float,
+    request_timeout: float | None,
+    poll_timeout: float,
+    cache_path: str | None,
+    no_cache: bool,
+    refresh: bool,
+    no_progress: bool,
+    include_hidden: bool,
+    max_file_mb: float,
+    base_url: str | None,
+) -> None:
+    """Recognise every file in PATHS (folders searched recursively) into a Parquet dataset.
+
+    Keys come from DOCAI_API_KEY / CAPSOLVER_API_KEY. Exit status: 0 when every file is ok or
+    pending, 1 when some failed (or the run was stopped), 2 for a usage error.
+    """
+    import logging
+
+    from ocrframe.batch import extract as run_extract
+    from ocrframe.errors import ConfigurationError, OcrframeError
+
+    if cache_path is not None and no_cache:
+        raise click.UsageError("--cache and --no-cache exclude each other")
+    # One line per retry is noise in a terminal: the summary and the table say what failed.
+    logging.getLogger("stamina").setLevel(logging.ERROR)
+    try:
+        extraction = run_extract(
+            list(paths) if len(paths) > 1 else paths[0],
+            service=service,
+            model=model,
+            pages=pages,
+            workspace=workspace,
+            asynchronous=asynchronous,
+            score=score,
+            case=case,
+            base_url=base_url,
+            concurrency=concurrency,
+            rate_limit=rate_limit,
+            retries=retries,
+            retry_timeout=retry_timeout,
+            request_timeout=request_timeout,
+            poll_timeout=poll_timeout,
+            cache=False if no_cache else (cache_path if cache_path is not None else True),
+            refresh=refresh,
+            progress=not no_progress,
+            out=out,
+            max_file_bytes=int(max_file_mb * 1024 * 1024),
+            include_hidden=include_hidden,
+        )
+    except ConfigurationError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except OcrframeError as exc:
+        partial = getattr(exc, "extraction", None)
+        if partial is not None:
+            click.echo(run_summary(partial.documents, out))
+        raise click.ClickException(f"the run stopped: {exc}") from exc
+    click.echo(run_summary(extraction.documents, out))
+    if (extraction.documents["status"] == "failed").any():
+        raise SystemExit(1)
+
+
+def run_summary(docs: pd.DataFrame, out: str, *, max_failures: int = 20) -> str:
+    """The end-of-run summary: counts by status, cached, the failed files and their reasons."""
+    import pandas as pd
+
+    total = len(docs)
+    counts = docs["status"].value_counts().to_dict() if total else {}
+    cached = int(docs["cached"].fillna(False).astype(bool).sum()) if total else 0
+    lines = [
+        f"{total} documents: {counts.get('ok', 0)} ok, {counts.get('failed', 0)} failed, "
+        f"{counts.get('pending', 0)} pending ({cached} from the cache)"
+    ]
+    failed = docs[docs["status"] == "failed"] if total else docs
+    for row in failed.head(max_failures).to_dict("records"):
+        page, source = row.get("page"), str(row["source"])
+        where = source if page is None or pd.isna(page) else f"{source} (page {page})"
+        lines.append(f"  failed: {where}: {row['error_code']!s}: {row['error_message']!s}")
+    if len(failed) > max_failures:
+        more = len(failed) - max_failures
+        lines.append(f"  ... and {more} more failed (see the documents table)")
+    if counts.get("pending", 0):
+        lines.append("  pending: still recognising; run the same command again to collect them")
+    lines.append(f"dataset: {out}")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.option("--service", type=_SERVICES, default="docai", show_default=True, help="Service.")
+@click.option("--base-url", default=None, help="Service URL (else from the environment).")
+def models(service: str, base_url: str | None) -> None:
+    """List the models: DocAI's for your key (DOCAI_API_KEY), else the embedded engine's."""
+    from ocrframe.errors import OcrframeError
+
+    if service == "capsolver":
+        # CapSolver publishes no list; these are the ImageToTextTask modules it documents.
+        click.echo("common\tgeneral text images (the default)")
+        click.echo("queueit\tQueue-it text images")
+        return
+    from ocrframe.services.docai import DocAIClient
+
+    try:
+        with DocAIClient(base_url=base_url) as client:
+            found = client.list_models()
+    except OcrframeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for model in found:
+        name = model.get("modelName") or ""
+        description = model.get("description") or ""
+        click.echo("\t".join(str(v) for v in (model.get("modelId"), name, description)))
