@@ -39,7 +39,9 @@ from tools.synth import captchas, invoices
 
 __all__ = ["DEFAULT_OUT", "SAMPLE_SEED", "InvoiceEntry", "expected_path", "make_sample"]
 
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "data" / "sample"
+# Relative to the working directory, like every path a user types: `python -m tools.make_sample`
+# runs from the repository's root (where `tools` is importable) and writes its data/sample.
+DEFAULT_OUT = Path("data") / "sample"
 SAMPLE_SEED = 20261121
 MAX_BYTES = 5 * 1024 * 1024
 _THRESHOLD = 150
