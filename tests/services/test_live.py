@@ -213,3 +213,15 @@ async def test_connection_refused_is_a_transport_error() -> None:
         with pytest.raises(errors.TransportError) as info:
             await c.image_to_text(PNG, source="r.png")
     assert info.value.source == "r.png"
+
+
+async def test_fallback_reaches_the_real_embedded_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("ocrframe.engine.app")
+    from ocrframe.services import _http
+
+    monkeypatch.setattr(_http, "_ANNOUNCED", set())
+    async with AsyncDocAIClient() as docai, AsyncCapSolverClient() as cap:
+        assert docai.uses_embedded_engine and cap.uses_embedded_engine
+        models = await docai.list_models()
+        assert {"invoice", "text"} <= {m["modelId"] for m in models}
+        assert (await cap.get_balance())["errorId"] == 0
