@@ -121,6 +121,11 @@ class InvoiceSpec:
         return self.net_total + self.tax_total
 
     @property
+    def shows_amount_due(self) -> bool:
+        """Whether the document prints an amount-due line (always when something was prepaid)."""
+        return bool(self.prepaid) or self.label_style != 1
+
+    @property
     def amount_due(self) -> Decimal:
         """What is left to pay."""
         return self.total - self.prepaid
@@ -144,7 +149,6 @@ def expected_values(spec: InvoiceSpec, source_file: str = "") -> dict[str, Any]:
             "total": float(spec.total),
             "net_total": float(spec.net_total),
             "tax_total": float(spec.tax_total),
-            "amount_due": float(spec.amount_due),
             "seller_name": spec.seller_name,
             "buyer_name": spec.buyer_name,
             "lines": [
@@ -159,6 +163,9 @@ def expected_values(spec: InvoiceSpec, source_file: str = "") -> dict[str, Any]:
             ],
         }
     )
+    if spec.shows_amount_due:
+        # only when the document prints it: a value that is not there is not expected
+        out["amount_due"] = float(spec.amount_due)
     if spec.payment_terms is not None:
         out["payment_terms"] = spec.payment_terms
     out["document_type"] = spec.document_type
@@ -819,7 +826,7 @@ def _draw(cv: _Canvas, spec: InvoiceSpec) -> None:
     if spec.prepaid:
         rows.append((_label(spec, "paid"), format_money(spec.prepaid, spec)))
         rows.append((_label(spec, "due_amount"), format_money(spec.amount_due, spec)))
-    elif spec.label_style != 1:
+    elif spec.shows_amount_due:
         rows.append((_label(spec, "due_amount"), format_money(spec.amount_due, spec)))
     need = 14 * len(rows) + 60
     if y + need > footer_y:
@@ -828,7 +835,7 @@ def _draw(cv: _Canvas, spec: InvoiceSpec) -> None:
         page_no += 1
         y = 90
     y += 12
-    if spec.layout == "totals-box":
+    if spec.layout == "totals-box" and len(rows) <= 5:
         # labels in a row of boxes, values below each label
         n = len(rows)
         box_w = (w - 2 * margin) / n

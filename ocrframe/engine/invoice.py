@@ -1,0 +1,864 @@
+"""Words with boxes -> DocAI's ``result`` object: the ``invoice`` and ``text`` models.
+
+The invoice model reads a page the way a person does:
+
+1. Words are grouped into lines (following a slight skew), lines into *phrases* (runs of words
+   without a column-sized gap).
+2. Labels from a multilingual lexicon (:mod:`ocrframe.engine.labels`) are found at the start of
+   phrases (or ending in a colon). A label's value is the rest of its phrase or the next phrases
+   on the same line up to the next label, else the phrase just below it, aligned with it.
+3. Line-item tables are found by their header row (known column labels), and rows are read by
+   the header's columns; a row without numbers continues the description above it; a totals
+   label ends the table. Every page is searched, so items continue on page 2.
+4. Values are normalised as DocAI writes them (:mod:`ocrframe.engine.normalize`). A value that is
+   not found is left out, never guessed.
+
+Example::
+
+    from ocrframe.engine.pages import load_pages
+    result = extract_invoice(load_pages(pdf_bytes))
+    {f["key"]: f["value"] for f in result["fieldList"]}["grossAmount"]   # "154.06"
+
+Pure and deterministic; a few milliseconds per born-digital page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from statistics import median
+from typing import Any
+
+from ocrframe.engine.labels import (
+    COLUMN_LABELS,
+    DOCUMENT_TYPES,
+    FIELD_KINDS,
+    FIELD_LABELS,
+    TOTALS_FIELDS,
+)
+from ocrframe.engine.normalize import (
+    Found,
+    find_amounts,
+    find_currency_marks,
+    find_dates,
+    find_percentages,
+    fold,
+    format_amount,
+    format_percentage,
+)
+from ocrframe.engine.types import Page, Word
+
+__all__ = ["extract_invoice", "extract_text_lines", "group_lines"]
+
+# ----------------------------------------------------------------------------------------------
+# Lines and phrases
+
+
+@dataclass
+class Line:
+    """Words on one text line of a page, left to right."""
+
+    page: int
+    words: list[Word]
+    # phrases and label hits, computed once per line
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def y0(self) -> float:
+        return min(w.y0 for w in self.words)
+
+    @property
+    def y1(self) -> float:
+        return max(w.y1 for w in self.words)
+
+    @property
+    def cy(self) -> float:
+        return sum(w.cy for w in self.words) / len(self.words)
+
+    @property
+    def height(self) -> float:
+        return median(w.height for w in self.words)
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+@dataclass
+class Phrase:
+    """A run of words on a line without a column-sized gap."""
+
+    line: Line
+    words: list[Word]
+    tokens: list[str] = field(default_factory=list)  # folded, punctuation-stripped
+
+    @property
+    def x0(self) -> float:
+        return self.words[0].x0
+
+    @property
+    def x1(self) -> float:
+        return self.words[-1].x1
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+def _split_glued(word: Word) -> list[Word]:
+    """``"Date:31/12/2017"`` -> ``"Date:"``, ``"31/12/2017"`` (OCR often drops the space)."""
+    m = re.match(r"^([^\W\d_][\w.\-]*:)(\S+)$", word.text)
+    if not m:
+        return [word]
+    left, right = m.group(1), m.group(2)
+    cut = word.x0 + (word.x1 - word.x0) * len(left) / len(word.text)
+    return [
+        Word(left, word.x0, word.y0, cut, word.y1, word.confidence),
+        Word(right, cut, word.y0, word.x1, word.y1, word.confidence),
+    ]
+
+
+def group_lines(page: Page) -> list[Line]:
+    """Group a page's words into lines, top to bottom, each left to right.
+
+    Words are chained left to right to the line whose last word they overlap vertically, so a
+    slightly rotated scan still gives whole lines.
+    """
+    words = [piece for w in page.words if w.text.strip() for piece in _split_glued(w)]
+    words.sort(key=lambda w: (w.x0, w.y0))
+    if not words:
+        return []
+    step = max(1.0, median(w.height for w in words))
+    lines: list[list[Word]] = []
+    buckets: dict[int, list[list[Word]]] = {}  # by the vertical centre of a line's last word
+    for word in words:
+        best: list[Word] | None = None
+        best_score = 0.0
+        slot = int(word.cy // step)
+        for near in (slot - 2, slot - 1, slot, slot + 1, slot + 2):
+            for line in buckets.get(near, ()):
+                last = line[-1]
+                if word.x0 < last.x1 - 0.6 * max(word.height, last.height):
+                    continue
+                overlap = min(word.y1, last.y1) - max(word.y0, last.y0)
+                score = overlap / max(1e-6, min(word.height, last.height))
+                # a far-away word only joins a line it is well aligned with
+                gap = word.x0 - last.x1
+                need = 0.5 if gap < 4 * max(word.height, last.height) else 0.65
+                if score >= need and score > best_score:
+                    best, best_score = line, score
+        if best is None:
+            best = [word]
+            lines.append(best)
+        else:
+            buckets[int(best[-1].cy // step)].remove(best)
+            best.append(word)
+        buckets.setdefault(int(word.cy // step), []).append(best)
+    out = [Line(page.number, ws) for ws in lines]
+    out.sort(key=lambda ln: (ln.cy, ln.words[0].x0))
+    return out
+
+
+def _token(text: str) -> str:
+    t = fold(text).strip(":;,.()[]*\"'“”«»")
+    if t in ("n°", "nº", "no.", "n0", "n"):  # "N°", "Nº" fold to "n" + symbol
+        return "no"
+    return t.replace("°", "").replace("º", "")
+
+
+def _phrases(line: Line, gap_factor: float = 1.2) -> list[Phrase]:
+    key = f"phrases{gap_factor}"
+    if key not in line.cache:
+        line.cache[key] = _make_phrases(line, gap_factor)
+    result: list[Phrase] = line.cache[key]
+    return result
+
+
+def _line_hits(line: Line) -> list[_Hit]:
+    """Field labels on ``line`` that pass :func:`_label_ok`."""
+    if "hits" not in line.cache:
+        line.cache["hits"] = [h for h in _find_hits(_phrases(line), _FIELD_INDEX) if _label_ok(h)]
+    result: list[_Hit] = line.cache["hits"]
+    return result
+
+
+def _make_phrases(line: Line, gap_factor: float) -> list[Phrase]:
+    out: list[Phrase] = []
+    current: list[Word] = []
+    for word in line.words:
+        if current:
+            gap = word.x0 - current[-1].x1
+            h = max(1.0, min(word.height, current[-1].height))
+            if gap > gap_factor * h:
+                out.append(Phrase(line, current))
+                current = []
+        current.append(word)
+    if current:
+        out.append(Phrase(line, current))
+    for phrase in out:
+        phrase.tokens = [_token(w.text) for w in phrase.words]
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Label matching
+
+
+@dataclass(frozen=True)
+class _LabelPattern:
+    field: str
+    tokens: tuple[str, ...]
+    rank: int  # position in the field's lexicon: lower is more specific
+
+
+def _build_patterns(lexicon: dict[str, tuple[str, ...]]) -> list[_LabelPattern]:
+    patterns = []
+    for name, labels in lexicon.items():
+        for rank, label in enumerate(labels):
+            tokens = tuple(t for t in (_token(x) for x in label.split()) if t)
+            patterns.append(_LabelPattern(name, tokens, rank))
+    # longest first, so "due date" wins over "date" and "total ht" over "total"
+    patterns.sort(key=lambda p: (-len(p.tokens), -sum(map(len, p.tokens))))
+    return patterns
+
+
+_FIELD_PATTERNS = _build_patterns(FIELD_LABELS)
+_COLUMN_PATTERNS = _build_patterns(COLUMN_LABELS)
+
+
+@dataclass
+class _Hit:
+    field: str
+    rank: int
+    phrase: Phrase
+    start: int  # word index in the phrase
+    end: int
+
+    @property
+    def x0(self) -> float:
+        return self.phrase.words[self.start].x0
+
+    @property
+    def x1(self) -> float:
+        return self.phrase.words[self.end - 1].x1
+
+
+def _match_at(tokens: Sequence[str], i: int, pattern: tuple[str, ...]) -> int:
+    """Length in words of ``pattern`` at ``tokens[i:]`` (0 if no match); a lone ``":"`` inside
+    the words (an empty token) is skipped."""
+    j, k = i, 0
+    while k < len(pattern):
+        if j >= len(tokens):
+            return 0
+        tok = tokens[j]
+        if not tok and k > 0:
+            j += 1
+            continue
+        if tok != pattern[k]:
+            return 0
+        j, k = j + 1, k + 1
+    return j - i
+
+
+def _index(patterns: list[_LabelPattern]) -> dict[str, list[_LabelPattern]]:
+    index: dict[str, list[_LabelPattern]] = {}
+    for pattern in patterns:  # already longest first
+        index.setdefault(pattern.tokens[0], []).append(pattern)
+    return index
+
+
+_FIELD_INDEX = _index(_FIELD_PATTERNS)
+_COLUMN_INDEX = _index(_COLUMN_PATTERNS)
+
+
+def _find_hits(phrases: Iterable[Phrase], index: dict[str, list[_LabelPattern]]) -> list[_Hit]:
+    """Non-overlapping label matches, the longest first."""
+    hits: list[_Hit] = []
+    for phrase in phrases:
+        found: list[tuple[int, int, int, _LabelPattern]] = []
+        for i, tok in enumerate(phrase.tokens):
+            for pattern in index.get(tok, ()):
+                n = _match_at(phrase.tokens, i, pattern.tokens)
+                if n:
+                    found.append((-len(pattern.tokens), i, n, pattern))
+        found.sort(key=lambda f: (f[0], f[1]))
+        used = [False] * len(phrase.tokens)
+        for _, i, n, pattern in found:
+            if any(used[i : i + n]):
+                continue
+            for k in range(i, i + n):
+                used[k] = True
+            hits.append(_Hit(pattern.field, pattern.rank, phrase, i, i + n))
+    return hits
+
+
+def _label_ok(hit: _Hit) -> bool:
+    """A label starts its phrase (after bullets), or ends in a colon."""
+    if all(not re.search(r"\w", t) for t in hit.phrase.tokens[: hit.start]):
+        return True
+    last = hit.phrase.words[hit.end - 1].text
+    nxt = hit.phrase.words[hit.end].text if hit.end < len(hit.phrase.words) else ""
+    return last.endswith(":") or nxt.startswith(":")
+
+
+# ----------------------------------------------------------------------------------------------
+# Values
+
+
+@dataclass
+class _Value:
+    value: str
+    page: int
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _strip_dates(text: str) -> str:
+    for f in reversed(find_dates(text)):
+        text = text[: f.start] + " " * (f.end - f.start) + text[f.end :]
+    return text
+
+
+def _parse_kind(kind: str, text: str, month_first: bool) -> tuple[str, dict[str, str]] | None:
+    text = text.strip()
+    text = re.sub(r"^[:#\-–\s]+", "", text)
+    if not text:
+        return None
+    if kind == "date":
+        dates = find_dates(text, month_first=month_first)
+        if dates and dates[0].start <= 3 and isinstance(dates[0].value, date):
+            return dates[0].value.isoformat(), {}
+        return None
+    if kind == "amount":
+        pcts = find_percentages(text)
+        masked = _strip_dates(text)
+        for p in pcts:
+            masked = masked[: p.start] + " " * (p.end - p.start) + masked[p.end :]
+        amounts = [a for a in find_amounts(masked) if isinstance(a.value, Decimal)]
+        # an amount is a number with decimals or a currency mark; bare integers only when alone
+        good = [a for a in amounts if a.has_decimals or a.has_currency]
+        if not good and len(amounts) == 1 and amounts[0].value != 0:
+            good = amounts
+        if not good:
+            return None
+        chosen = good[-1]
+        extra = {}
+        if pcts:
+            extra["percentage"] = format_percentage(Decimal(str(pcts[0].value)))
+        assert isinstance(chosen.value, Decimal)
+        return format_amount(chosen.value), extra
+    if kind == "id":
+        tokens = text.split()
+        for i, tok in enumerate(tokens[:4]):
+            clean = tok.strip(":;,()")
+            if _token(clean) in ("no", "nr", "#", "number", "num", "n", "du", "of"):
+                continue
+            if re.search(r"\d", clean) and len(clean) >= 3 and not find_dates(clean):
+                prev = tokens[i - 1] if i > 0 else ""
+                if re.fullmatch(r"[A-Z]{1,2}", prev):
+                    clean = f"{prev} {clean}"
+                return clean.strip(".").lstrip("#"), {}
+            if re.search(r"\d", clean) and len(clean) >= 3:
+                return None
+        return None
+    if kind in ("text", "name"):
+        value = re.sub(r"\s+", " ", text).strip(" :;,")
+        if not value or not re.search(r"[^\W\d_]", value):
+            return None
+        if kind == "name" and len(value) > 80:
+            return None
+        return value, {}
+    return None
+
+
+def _phrase_text_after(phrase: Phrase, start: int) -> str:
+    return " ".join(w.text for w in phrase.words[start:])
+
+
+# ----------------------------------------------------------------------------------------------
+# Tables
+
+
+@dataclass
+class _Column:
+    key: str
+    x0: float
+    x1: float
+
+
+@dataclass
+class _Table:
+    page: int
+    header: Line
+    columns: list[_Column]
+
+
+_NUMERIC_KEYS = ("quantity", "unitPrice", "taxRate", "totalPriceExclTax", "totalPriceInclTax")
+
+
+def _find_header(line: Line) -> list[_Column] | None:
+    phrases = _phrases(line, gap_factor=0.9)
+    hits = _find_hits(phrases, _COLUMN_INDEX)
+    # a header phrase is mostly label words: ignore hits inside long sentences
+    columns: list[_Column] = []
+    seen: set[str] = set()
+    for hit in sorted(hits, key=lambda h: h.x0):
+        if len(hit.phrase.words) > 6:
+            return None
+        key = hit.field
+        if key in seen:
+            # a second "total" / "tax" column: the incl.-tax amount or the tax amount
+            if key == "totalPriceExclTax" and "totalPriceInclTax" not in seen:
+                key = "totalPriceInclTax"
+            elif key == "taxRate":
+                key = "_taxAmount"
+            else:
+                continue
+        seen.add(key)
+        columns.append(_Column(key, hit.x0, hit.x1))
+    numeric = [c for c in columns if c.key in _NUMERIC_KEYS]
+    if "description" not in seen or len(numeric) < 2:
+        return None
+    # header words that matched nothing still widen their neighbour ("Prix unitaire HT")
+    return columns
+
+
+def _assign(columns: list[_Column], word: Word) -> str | None:
+    best, best_overlap = None, 0.0
+    for c in columns:
+        overlap = min(word.x1, c.x1 + 4) - max(word.x0, c.x0 - 4)
+        if overlap > best_overlap:
+            best, best_overlap = c.key, overlap
+    if best is not None:
+        return best
+    # no overlap: right-aligned numbers sit under their header's right edge; left text under
+    # its left edge
+    desc = next((c for c in columns if c.key == "description"), None)
+    first_num = min((c.x0 for c in columns if c.key != "description"), default=1e9)
+    if desc is not None and word.x1 < first_num - 2:
+        return "description"
+    nearest = min(columns, key=lambda c: min(abs(word.x1 - c.x1), abs(word.cx - (c.x0 + c.x1) / 2)))
+    return nearest.key
+
+
+def _line_has_totals_label(line: Line) -> str | None:
+    for hit in _line_hits(line):
+        if hit.field in TOTALS_FIELDS:
+            return hit.field
+    return None
+
+
+def _read_tables(
+    lines_by_page: dict[int, list[Line]], month_first: bool
+) -> tuple[list[list[dict[str, Any]]], set[int]]:
+    """Item rows of every table; and the ids of the lines they used (headers included)."""
+    items: list[list[dict[str, Any]]] = []
+    used: set[int] = set()
+    for page, lines in lines_by_page.items():
+        i = 0
+        while i < len(lines):
+            columns = _find_header(lines[i])
+            if columns is None:
+                i += 1
+                continue
+            header = lines[i]
+            used.add(id(header))
+            pitch = header.height * 1.2
+            current: dict[str, list[str]] | None = None
+            after_subtotal = False
+            last_y = header.y1
+            i += 1
+            while i < len(lines):
+                line = lines[i]
+                if line.y0 - last_y > max(6 * pitch, 60):
+                    break
+                if not re.search(r"\w", line.text):
+                    i += 1
+                    continue
+                if _find_header(line) is not None:
+                    break
+                totals = _line_has_totals_label(line)
+                cells: dict[str, list[str]] = {}
+                for word in line.words:
+                    key = _assign(columns, word)
+                    if key:
+                        cells.setdefault(key, []).append(word.text)
+                numbers = {
+                    k: " ".join(v) for k, v in cells.items() if k != "description"
+                    and find_amounts(" ".join(v))
+                }
+                if totals is not None:
+                    if totals == "netAmount" and not _is_final_subtotal(lines, i, columns):
+                        # a section's subtotal: the table goes on below it
+                        after_subtotal = True
+                        current = None
+                        used.add(id(line))
+                        i += 1
+                        last_y = line.y1
+                        continue
+                    break
+                has_amount = any(
+                    k in numbers for k in ("unitPrice", "totalPriceExclTax", "totalPriceInclTax")
+                )
+                if has_amount:
+                    current = {k: list(v) for k, v in cells.items()}
+                    current["_page"] = [str(page)]
+                    items.append([])  # placeholder, filled below
+                    items[-1] = _row_cells(current, page, month_first)
+                    after_subtotal = False
+                elif (
+                    current is not None
+                    and not after_subtotal
+                    and cells.get("description")
+                    and line.y0 - last_y < 2.2 * line.height
+                ):
+                    current.setdefault("description", [])
+                    current["description"].append("\n" + " ".join(cells["description"]))
+                    items[-1] = _row_cells(current, page, month_first)
+                else:
+                    current = None if not cells.get("description") else current
+                used.add(id(line))
+                last_y = line.y1
+                i += 1
+    return items, used
+
+
+def _is_final_subtotal(lines: list[Line], i: int, columns: list[_Column]) -> bool:
+    """A section's subtotal has more item rows below it; the final one has totals or nothing."""
+    if sum(h.field in TOTALS_FIELDS for h in _line_hits(lines[i])) > 1:
+        return True
+    for line in lines[i + 1 : i + 5]:
+        if _line_has_totals_label(line) is not None:
+            return True
+        keys = {_assign(columns, w) for w in line.words}
+        if "description" in keys and keys & {"totalPriceExclTax", "totalPriceInclTax", "unitPrice"}:
+            return False
+    return True
+
+
+def _row_cells(cells: dict[str, list[str]], page: int, month_first: bool) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+
+    def add(key: str, value: str) -> None:
+        out.append({"pageNumber": page, "key": key, "value": value})
+
+    desc = " ".join(cells.get("description", [])).replace(" \n", "\n").strip()
+    if desc:
+        add("description", desc)
+    for key in ("quantity", "unitPrice", "totalPriceExclTax", "totalPriceInclTax"):
+        text = " ".join(cells.get(key, []))
+        if not text:
+            continue
+        amounts = [a for a in find_amounts(_strip_pct(text)) if isinstance(a.value, Decimal)]
+        if not amounts:
+            continue
+        value = amounts[-1].value
+        assert isinstance(value, Decimal)
+        if key == "quantity":
+            add(key, format_percentage(value))
+        else:
+            add(key, format_amount(value))
+    rate_text = " ".join(cells.get("taxRate", []))
+    if rate_text:
+        pcts = find_percentages(rate_text)
+        if pcts:
+            add("taxRate", format_percentage(Decimal(str(pcts[0].value))))
+        else:
+            nums = find_amounts(rate_text)
+            if len(nums) == 1 and isinstance(nums[0].value, Decimal) and nums[0].value < 100:
+                add("taxRate", format_percentage(nums[0].value))
+    return out
+
+
+def _strip_pct(text: str) -> str:
+    for p in reversed(find_percentages(text)):
+        text = text[: p.start] + text[p.end :]
+    return text
+
+
+# ----------------------------------------------------------------------------------------------
+# The invoice model
+
+
+def _month_first(pages: Sequence[Page]) -> bool:
+    """US-style numeric dates: only where the document itself shows a month-first date."""
+    votes = Counter[bool]()
+    for page in pages:
+        for word in page.words:
+            m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", word.text.strip(",.;"))
+            if m:
+                a, b = int(m.group(1)), int(m.group(2))
+                if b > 12 >= a:
+                    votes[True] += 1
+                elif a > 12 >= b:
+                    votes[False] += 1
+    return votes[True] > votes[False]
+
+
+def _candidates(
+    hit: _Hit, lines: list[Line], all_hits_by_line: dict[int, list[_Hit]]
+) -> list[tuple[str, Phrase | None]]:
+    """Texts where ``hit``'s value may be: the same line to the right, then just below."""
+    out: list[tuple[str, Phrase | None]] = []
+    line = hit.phrase.line
+    rest = _phrase_text_after(hit.phrase, hit.end)
+    later_hits = [
+        h for h in all_hits_by_line.get(id(line), []) if h.x0 > hit.x1 and _label_ok(h)
+    ]
+    stop_x = min((h.x0 for h in later_hits), default=1e9)
+    phrases = _phrases(line)
+    right = [p for p in phrases if p.x0 > hit.x1 + 0.5 and p.x0 < stop_x and p is not hit.phrase]
+    same_phrase_label = any(
+        h.phrase is hit.phrase and h.start >= hit.end and _label_ok(h)
+        for h in all_hits_by_line.get(id(line), [])
+    )
+    if same_phrase_label:
+        rest = ""
+    if rest.strip(" :"):
+        out.append((rest, hit.phrase))
+    if right:
+        out.append((" ".join(p.text for p in right), right[0]))
+        if rest.strip(" :"):
+            out.append((rest + " " + " ".join(p.text for p in right), hit.phrase))
+    # below: the next lines, aligned with the label
+    index = next((k for k, ln in enumerate(lines) if ln is line), -1)
+    h = line.height
+    for below in lines[index + 1 : index + 4]:
+        if below.y0 - line.y1 > 2.5 * h:
+            break
+        if below.y0 < line.y1 - 0.3 * h:
+            continue
+        for p in _phrases(below):
+            overlap = min(p.x1, hit.phrase.x1 + 2) - max(p.x0, hit.x0 - 2)
+            if overlap > 0:
+                out.append((p.text, p))
+        break
+    return out
+
+
+def extract_invoice(pages: list[Page]) -> dict[str, Any]:
+    """Read an invoice's fields, line items and taxes from its pages of words.
+
+    Returns DocAI's ``result`` object::
+
+        {"fieldList": [{"pageNumber": 1, "key": "invoiceNumber", "value": "INV-1"}, ...],
+         "itemList": [[{"pageNumber": 1, "key": "description", "value": "..."}, ...], ...],
+         "taxList": [[{"pageNumber": 1, "key": "taxValue", "value": "19.00"}, ...], ...]}
+
+    Fields not found in the document are absent.
+    """
+    month_first = _month_first(pages)
+    lines_by_page = {p.number: group_lines(p) for p in pages}
+    items, table_lines = _read_tables(lines_by_page, month_first)
+
+    found: dict[str, tuple[int, _Value]] = {}  # field -> (rank, value)
+    tax_lines: list[tuple[int, str, str | None]] = []  # (page, value, percentage)
+    for page in pages:
+        lines = [ln for ln in lines_by_page[page.number] if id(ln) not in table_lines]
+        hits = [h for ln in lines for h in _line_hits(ln)]
+        by_line: dict[int, list[_Hit]] = {}
+        for h in hits:
+            by_line.setdefault(id(h.phrase.line), []).append(h)
+        for hit in hits:
+            kind = FIELD_KINDS[hit.field]
+            if kind == "none":
+                continue
+            for text, _where in _candidates(hit, lines, by_line):
+                parsed = _parse_kind(kind, text, month_first)
+                if parsed is None:
+                    continue
+                value, extra = parsed
+                field_name = hit.field
+                if field_name == "totalTax" and find_percentages(hit.phrase.text):
+                    # "Montant TVA 5,5 %": one rate's tax, not the total
+                    field_name = "taxLine"
+                if field_name == "taxLine":
+                    pct = extra.get("percentage")
+                    if pct is None:
+                        label_pcts = find_percentages(hit.phrase.text)
+                        pct = (
+                            format_percentage(Decimal(str(label_pcts[0].value)))
+                            if label_pcts
+                            else None
+                        )
+                    tax_lines.append((page.number, value, pct))
+                    break
+                previous = found.get(hit.field)
+                # amounts: the last of equally specific labels wins (the final total comes
+                # last); others: the first
+                better = previous is None or hit.rank < previous[0]
+                if (
+                    previous is not None
+                    and hit.rank == previous[0]
+                    and kind == "amount"
+                ):
+                    better = True
+                if better:
+                    found[hit.field] = (hit.rank, _Value(value, page.number, extra))
+                # an invoice number label's phrase often carries the date: "Facture n° 12 du
+                # 02 Juillet 2015"
+                if hit.field == "invoiceNumber" and "invoiceDate" not in found:
+                    dates = find_dates(text, month_first=month_first)
+                    if dates and isinstance(dates[0].value, date):
+                        found["_numberDate"] = (0, _Value(dates[0].value.isoformat(), page.number))
+                break
+
+    fields: list[dict[str, Any]] = []
+
+    def emit(key: str, value: str, page: int) -> None:
+        fields.append({"pageNumber": page, "key": key, "value": value})
+
+    if "invoiceDate" not in found and "_numberDate" in found:
+        found["invoiceDate"] = found["_numberDate"]
+    for key in ("invoiceNumber", "invoiceDate", "dueDate"):
+        if key in found:
+            emit(key, found[key][1].value, found[key][1].page)
+
+    # taxes: one entry per rate line, deduplicated (a summary may repeat them)
+    taxes: list[list[dict[str, Any]]] = []
+    seen_tax: set[tuple[str, str | None]] = set()
+    for page_no, value, pct in tax_lines:
+        if (value, pct) in seen_tax:
+            continue
+        seen_tax.add((value, pct))
+        row = [{"pageNumber": page_no, "key": "taxValue", "value": value}]
+        if pct is not None:
+            row.append({"pageNumber": page_no, "key": "taxPercentage", "value": pct})
+        taxes.append(row)
+    if "totalTax" not in found and tax_lines:
+        total = sum((Decimal(v) for _, v, _ in {(p, v, c) for p, v, c in tax_lines}), Decimal(0))
+        total = sum((Decimal(r[0]["value"]) for r in taxes), Decimal(0))
+        found["totalTax"] = (99, _Value(format_amount(total), tax_lines[-1][0]))
+
+    for key in ("grossAmount", "netAmount", "totalTax", "amountDue"):
+        if key in found:
+            emit(key, found[key][1].value, found[key][1].page)
+
+    currency = _currency(lines_by_page)
+    if currency is not None:
+        emit("currency", currency[0], currency[1])
+    if "paymentTerms" in found:
+        emit("paymentTerms", found["paymentTerms"][1].value, found["paymentTerms"][1].page)
+    doc_type = _document_type(pages, lines_by_page)
+    if doc_type is not None:
+        emit("documentType", doc_type[0], doc_type[1])
+    seller = _seller(found, pages, lines_by_page)
+    if seller is not None:
+        emit("sellerName", seller[0], seller[1])
+    if "buyerName" in found:
+        emit("buyerName", _clean_name(found["buyerName"][1].value), found["buyerName"][1].page)
+    return {"fieldList": fields, "itemList": items, "taxList": taxes}
+
+
+def _currency(lines_by_page: dict[int, list[Line]]) -> tuple[str, int] | None:
+    score: Counter[str] = Counter()
+    first_page: dict[str, int] = {}
+    for number, lines in lines_by_page.items():
+        for line in lines:
+            for code, near_number in find_currency_marks(line.text):
+                score[code] += 3 if near_number else 1
+                first_page.setdefault(code, number)
+    if not score:
+        return None
+    code, _ = max(score.items(), key=lambda kv: (kv[1], kv[0] == "EUR"))
+    return code, first_page[code]
+
+
+def _document_type(
+    pages: Sequence[Page], lines_by_page: dict[int, list[Line]]
+) -> tuple[str, int] | None:
+    if not pages:
+        return None
+    first = pages[0].number
+    best: tuple[float, str] | None = None
+    keys = sorted(DOCUMENT_TYPES, key=len, reverse=True)
+    for line in lines_by_page[first][:40]:
+        folded = " ".join(_token(w.text) for w in line.words)
+        spaced = fold(line.text).replace(" ", "")
+        for key in keys:
+            if re.search(rf"(?<![a-z]){re.escape(key)}(?![a-z])", folded) or (
+                # letter-spaced titles: "I N V O I C E"
+                len(line.words) >= len(key.replace(" ", "")) - 1
+                and spaced.startswith(key.replace(" ", ""))
+            ):
+                prominence = line.height
+                if best is None or prominence > best[0]:
+                    best = (prominence, DOCUMENT_TYPES[key])
+                break
+    return (best[1], first) if best else None
+
+
+def _clean_name(value: str) -> str:
+    # "QualityHosting AG - Uferweg 40-42 - D-63571 Gelnhausen": the name is before the address
+    value = re.split(r"\s[-–|•·]\s", value)[0]
+    return value.strip(" ,;:")
+
+
+def _seller(
+    found: dict[str, tuple[int, _Value]],
+    pages: Sequence[Page],
+    lines_by_page: dict[int, list[Line]],
+) -> tuple[str, int] | None:
+    if "sellerName" in found:
+        v = found["sellerName"][1]
+        return _clean_name(v.value), v.page
+    if not pages:
+        return None
+    page = pages[0]
+    lines = lines_by_page[page.number]
+    if not lines:
+        return None
+    heights = sorted(ln.height for ln in lines)
+    body = heights[len(heights) // 2]
+    label_lines = {id(ln) for ln in lines if _line_hits(ln)}
+    best: tuple[float, str] | None = None
+    doc_words = {k for k in DOCUMENT_TYPES if " " not in k}
+    for ln in lines:
+        if ln.y0 > page.height * 0.35:
+            break
+        for phrase in _phrases(ln):
+            words = [w for w in phrase.words if _token(w.text) not in doc_words]
+            if not words or " ".join(_token(w.text) for w in phrase.words) in DOCUMENT_TYPES:
+                continue
+            text = " ".join(w.text for w in words)
+            letters = sum(c.isalpha() for c in text)
+            if letters < 2 or letters < 0.6 * len(text.replace(" ", "")):
+                continue
+            if id(ln) in label_lines and ":" in phrase.text:
+                continue
+            if re.search(r"@|www\.|https?:", text):
+                continue
+            h = median(w.height for w in words)
+            if h < body * 1.15:
+                continue
+            # bigger wins; among equals the higher one
+            score = h * 100 - ln.y0 * 0.01
+            if best is None or score > best[0]:
+                best = (score, _clean_name(text))
+    return (best[1], page.number) if best else None
+
+
+# ----------------------------------------------------------------------------------------------
+# The text model
+
+
+def extract_text_lines(pages: list[Page]) -> dict[str, Any]:
+    """The ``text`` model: every line of text, in reading order, as a field of key ``line``.
+
+    Example::
+
+        extract_text_lines(pages)["fieldList"][0]   # {"pageNumber": 1, "key": "line", "value": "..."}
+    """
+    fields = [
+        {"pageNumber": page.number, "key": "line", "value": line.text}
+        for page in pages
+        for line in group_lines(page)
+    ]
+    return {"fieldList": fields, "itemList": [], "taxList": []}
+
+
+def _unused(*_: Found) -> None:  # pragma: no cover - keeps the import for type readers
+    return None

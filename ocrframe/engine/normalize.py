@@ -1,0 +1,295 @@
+"""Reading amounts, dates, percentages and currencies as invoices write them, and writing them
+back the way DocAI's answers do ("154.06", "2019-02-11", "6.25", "EUR").
+
+Pure functions on strings; no I/O. Used by :mod:`ocrframe.engine.invoice`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+__all__ = [
+    "Found",
+    "find_amounts",
+    "find_currency_marks",
+    "find_dates",
+    "find_percentages",
+    "format_amount",
+    "format_percentage",
+    "fold",
+    "parse_amount",
+    "parse_date",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A value found in a text, with the span of characters it came from."""
+
+    value: object
+    start: int
+    end: int
+    # amounts: whether a currency sign or code sat next to it, and whether it had decimals
+    has_currency: bool = False
+    has_decimals: bool = False
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, for comparing labels: ``"Échéance"`` -> ``"echeance"``."""
+    text = unicodedata.normalize("NFKD", text.replace("ß", "ss"))
+    return "".join(c for c in text if not unicodedata.combining(c)).lower()
+
+
+def _fold_same_length(text: str) -> str:
+    """Like :func:`fold` but character for character, so spans stay valid in ``text``."""
+    out = []
+    for c in text:
+        f = fold(c)
+        out.append(f if len(f) == 1 else c.lower())
+    return "".join(out)
+
+
+# ----------------------------------------------------------------------------------------------
+# Amounts
+
+_CURRENCY_SYMBOLS = {
+    "€": "EUR",
+    "$": "USD",
+    "£": "GBP",
+    "₹": "INR",
+    "¥": "JPY",
+    "zł": "PLN",
+    "zl": "PLN",
+    "rs.": "INR",
+    "rs": "INR",
+    "us$": "USD",
+    "fr.": "CHF",
+    "kč": "CZK",
+}
+_CURRENCY_CODES = frozenset(
+    "EUR USD GBP CHF PLN INR JPY CAD AUD NZD SEK NOK DKK CZK HUF RON BGN HKD SGD CNY ZAR MXN BRL "
+    "TRY RUB".split()
+)
+_CURRENCY_WORDS = {
+    "euro": "EUR",
+    "euros": "EUR",
+    "dollar": "USD",
+    "dollars": "USD",
+    "us dollars": "USD",
+    "pounds": "GBP",
+    "rupees": "INR",
+    "franken": "CHF",
+    "zloty": "PLN",
+    "zlotych": "PLN",
+}
+
+_CUR_RE = r"(?:€|\$|£|₹|¥|zł|Rs\.?|US\$|(?<![A-Za-z])(?:" + "|".join(sorted(_CURRENCY_CODES)) + r")(?![A-Za-z]))"
+# An amount: optional sign, digits with optional thousands separators (, . space ' or narrow
+# no-break space) and an optional decimal part of 1-2 digits; or digits with a decimal part only.
+_NUM_RE = (
+    r"(?<![\w.,])[-−]?(?:"
+    r"\d{1,3}(?:(?:[,.'’\u202f\u00a0]|\s)\d{3})+(?:[.,]\d{1,2})?"
+    r"|\d+(?:[.,]\d{1,2})?"
+    r")(?![\w]|[.,]\d)"
+)
+_AMOUNT_RE = re.compile(
+    rf"(?P<pre>{_CUR_RE}\s?)?(?P<num>{_NUM_RE})(?P<post>\s?(?:{_CUR_RE}|-(?!\d)))?"
+)
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """``"1.234,56 €"``, ``"$1,234.56"``, ``"1 234,56"``, ``"(12.00)"`` -> a Decimal, or None.
+
+    A lone separator followed by exactly three digits (``"1.234"``) is read as a thousands
+    separator, the usual reading on invoices.
+    """
+    found = find_amounts(text)
+    return found[0].value if found and isinstance(found[0].value, Decimal) else None
+
+
+def _number(raw: str) -> tuple[Decimal, bool] | None:
+    raw = raw.replace("−", "-")
+    negative = raw.startswith("-")
+    digits = raw.lstrip("-")
+    decimals = ""
+    match = re.search(r"[.,](\d{1,2})$", digits)
+    if match:
+        decimals = match.group(1)
+        digits = digits[: match.start()]
+    whole = re.sub(r"[^\d]", "", digits)
+    if not whole:
+        return None
+    try:
+        value = Decimal(f"{whole}.{decimals}" if decimals else whole)
+    except InvalidOperation:
+        return None
+    return (-value if negative else value), bool(decimals)
+
+
+def find_amounts(text: str) -> list[Found]:
+    """Every amount in ``text`` in order, each with whether a currency mark was next to it."""
+    out: list[Found] = []
+    for m in _AMOUNT_RE.finditer(text):
+        parsed = _number(m.group("num"))
+        if parsed is None:
+            continue
+        value, has_dec = parsed
+        post = (m.group("post") or "").strip()
+        if post == "-":  # trailing minus, as some German invoices write credits
+            value = -value
+            post = ""
+        out.append(Found(value, m.start(), m.end(), bool(m.group("pre") or post), has_dec))
+    return out
+
+
+def format_amount(value: Decimal) -> str:
+    """DocAI's form: ``Decimal("1234.5")`` -> ``"1234.50"``."""
+    return f"{value.quantize(Decimal('0.01')):f}"
+
+
+# ----------------------------------------------------------------------------------------------
+# Percentages
+
+_PCT_RE = re.compile(r"(?<![\w.,])(\d{1,2}(?:[.,]\d{1,3})?)\s?%")
+
+
+def find_percentages(text: str) -> list[Found]:
+    """Every ``"19 %"``, ``"5,5%"``, ``"6.25%"`` in ``text`` as Decimals."""
+    out = []
+    for m in _PCT_RE.finditer(text):
+        out.append(Found(Decimal(m.group(1).replace(",", ".")), m.start(), m.end()))
+    return out
+
+
+def format_percentage(value: Decimal) -> str:
+    """``Decimal("19.00")`` -> ``"19"``, ``Decimal("6.250")`` -> ``"6.25"``."""
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+# ----------------------------------------------------------------------------------------------
+# Dates
+
+_MONTH_NAMES: dict[str, int] = {}
+for _names in (
+    # en
+    "january february march april may june july august september october november december",
+    # de
+    "januar februar marz april mai juni juli august september oktober november dezember",
+    # fr (folded)
+    "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre",
+    # nl
+    "januari februari maart april mei juni juli augustus september oktober november december",
+    # es / it / pl (genitive) are cheap to add and common on European invoices
+    "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+    "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre",
+    "stycznia lutego marca kwietnia maja czerwca lipca sierpnia wrzesnia pazdziernika listopada "
+    "grudnia",
+):
+    for _i, _name in enumerate(_names.split(), start=1):
+        _MONTH_NAMES.setdefault(_name, _i)
+for _abbr, _i in {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
+    "oct": 10, "nov": 11, "dec": 12, "mrz": 3, "mär": 3, "okt": 10, "dez": 12, "janv": 1,
+    "fevr": 2, "fev": 2, "avr": 4, "juil": 7, "mei": 5, "mrt": 3,
+}.items():  # fmt: skip
+    _MONTH_NAMES.setdefault(_abbr, _i)
+
+_MONTH_RE = "|".join(re.escape(m) for m in sorted(_MONTH_NAMES, key=len, reverse=True))
+_DATE_PATTERNS = [
+    # 2019-02-11
+    ("ymd", re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")),
+    # 11.02.2019, 11/02/2019, 11-02-2019, 8-9-2022, 11.02.19
+    ("dmy", re.compile(r"(?<![\d.,])(\d{1,2})\s?([./-])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2})(?![\d,]|\.\d)")),
+    # 11 February 2019, 11. Februar 2019, 1er mars 2020, 02 Juillet 2015
+    ("d_month_y", re.compile(rf"(?<!\d)(\d{{1,2}})(?:er|st|nd|rd|th)?\.?\s*(?:de\s+)?({_MONTH_RE})\.?,?\s*(\d{{4}})(?!\d)")),
+    # Feb 11, 2019 / August 3 2014 / February 11th, 2019
+    ("month_d_y", re.compile(rf"(?<![a-z])({_MONTH_RE})\.?\s*(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(\d{{4}})(?!\d)")),
+]  # fmt: skip
+
+
+def _safe_date(y: int, m: int, d: int) -> date | None:
+    if y < 100:
+        y += 2000 if y < 70 else 1900
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+def find_dates(text: str, *, month_first: bool = False) -> list[Found]:
+    """Every date in ``text``, in order of position.
+
+    Numeric dates are read day first (``11/02/2019`` is 11 February) unless the second number
+    cannot be a month or ``month_first`` is set and the first number can be one.
+    """
+    folded = _fold_same_length(text)
+    out: list[Found] = []
+    taken: list[tuple[int, int]] = []
+    for kind, pattern in _DATE_PATTERNS:
+        for m in pattern.finditer(folded):
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            value: date | None = None
+            if kind == "ymd":
+                value = _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            elif kind == "dmy":
+                a, b, y = int(m.group(1)), int(m.group(3)), int(m.group(4))
+                if len(m.group(4)) == 2 and m.group(2) != ".":
+                    # 11/02/19 is plausible, 1-2-19 rarely a date; keep two-digit years for dots
+                    # and slashes only
+                    if m.group(2) == "-":
+                        continue
+                if b > 12 or (month_first and a <= 12):
+                    a, b = b, a
+                value = _safe_date(y, b, a)
+            elif kind == "d_month_y":
+                value = _safe_date(int(m.group(3)), _MONTH_NAMES[m.group(2)], int(m.group(1)))
+            else:
+                value = _safe_date(int(m.group(3)), _MONTH_NAMES[m.group(1)], int(m.group(2)))
+            if value is not None and 1980 <= value.year <= 2100:
+                out.append(Found(value, m.start(), m.end()))
+                taken.append((m.start(), m.end()))
+    out.sort(key=lambda f: f.start)
+    return out
+
+
+def parse_date(text: str, *, month_first: bool = False) -> date | None:
+    """The first date in ``text`` (see :func:`find_dates`), or None.
+
+    Example: ``parse_date("11 février 2019")`` -> ``date(2019, 2, 11)``.
+    """
+    found = find_dates(text, month_first=month_first)
+    return found[0].value if found and isinstance(found[0].value, date) else None
+
+
+# ----------------------------------------------------------------------------------------------
+# Currencies
+
+
+def find_currency_marks(text: str) -> list[tuple[str, bool]]:
+    """ISO codes of the currency signs, codes and words in ``text``.
+
+    Each with whether it sat next to a number (a stronger sign of the document's currency).
+    """
+    out: list[tuple[str, bool]] = []
+    for m in re.finditer(
+        r"(US\$|€|\$|£|₹|¥|zł|(?<![A-Za-z])Rs\.?(?=\s?\d)|(?<![A-Za-z])[A-Z]{3}(?![A-Za-z]))", text
+    ):
+        token = m.group(1)
+        code = token if token in _CURRENCY_CODES else _CURRENCY_SYMBOLS.get(token.lower())
+        if code is None:
+            continue
+        near = text[max(0, m.start() - 2) : m.end() + 2]
+        out.append((code, bool(re.search(r"\d", near))))
+    folded = fold(text)
+    for word, code in _CURRENCY_WORDS.items():
+        if re.search(rf"(?<![a-z]){word}(?![a-z])", folded):
+            out.append((code, False))
+    return out
