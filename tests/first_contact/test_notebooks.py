@@ -1,0 +1,110 @@
+"""The notebooks are stored without outputs, and they run from top to bottom on the sample."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+KERNEL = "python3"
+
+
+def test_both_notebooks_exist() -> None:
+    assert {p.name for p in NOTEBOOKS} >= {"quickstart.ipynb", "pipeline.ipynb"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_without_outputs(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert nb.nbformat == 4
+    dirty = [
+        i
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)
+    ]
+    assert dirty == [], f"{path.name}: cells with outputs (clear them before committing)"
+
+
+@pytest.fixture(scope="session")
+def kernel_name() -> str:
+    """The ``python3`` kernel, checked to run this very interpreter (the virtualenv's)."""
+    spec = KernelSpecManager().get_kernel_spec(KERNEL)
+    # jupyter_client runs a spec whose argv[0] is "python" with sys.executable; anything else
+    # must be this interpreter itself, or the notebooks would run without ocrframe installed.
+    executable = spec.argv[0]
+    assert executable in {"python", "python3", sys.executable} or (
+        Path(executable).resolve() == Path(sys.executable).resolve()
+    ), f"kernel {KERNEL!r} runs {executable}, not {sys.executable}"
+    return KERNEL
+
+
+def run_notebook(path: Path, workdir: Path, kernel_name: str) -> nbformat.NotebookNode:
+    """Execute a notebook in ``workdir`` (which holds a copy of data/sample); return it."""
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        kernel_name=kernel_name,
+        timeout=300,
+        resources={"metadata": {"path": str(workdir)}},
+    )
+    client.execute()
+    return nb
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, shared_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(ROOT / "data" / "sample", tmp_path / "data" / "sample")
+    # The kernel inherits this process's environment: no keys, a cache of the session's own.
+    monkeypatch.setenv("OCRFRAME_CACHE_DIR", str(shared_cache))
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    return tmp_path
+
+
+def _outputs(nb: nbformat.NotebookNode) -> list[dict[str, object]]:
+    return [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
+
+
+def _text(nb: nbformat.NotebookNode) -> str:
+    parts: list[str] = []
+    for out in _outputs(nb):
+        if out.get("output_type") == "stream":
+            parts.append(str(out.get("text", "")))
+        data = out.get("data")
+        if isinstance(data, dict):
+            parts.append(str(data.get("text/plain", "")))
+            parts.append(str(data.get("text/html", "")))
+    return "\n".join(parts)
+
+
+def test_quickstart_runs(workdir: Path, kernel_name: str) -> None:
+    nb = run_notebook(ROOT / "notebooks" / "quickstart.ipynb", workdir, kernel_name)
+    outputs = _outputs(nb)
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    # The plots were drawn, the Parquet dataset written, the panel displayed as a widget.
+    assert any("image/png" in o.get("data", {}) for o in outputs)  # type: ignore[operator]
+    assert list((workdir / "out" / "quickstart" / "documents").glob("*.parquet"))
+    assert any(
+        "application/vnd.jupyter.widget-view+json" in o.get("data", {})  # type: ignore[operator]
+        for o in outputs
+    )
+    text = _text(nb)
+    for source in ("invoice-en.pdf", "scan-de.tif", "grossAmount"):
+        assert source in text
+
+
+def test_pipeline_runs(workdir: Path, kernel_name: str) -> None:
+    nb = run_notebook(ROOT / "notebooks" / "pipeline.ipynb", workdir, kernel_name)
+    assert not [o for o in _outputs(nb) if o.get("output_type") == "error"]
+    for table in ("documents", "items"):
+        assert list((workdir / "out" / "pipeline" / table).glob("*.parquet"))
+    text = _text(nb)
+    assert "documents do not add up" in text
+    assert "lines_net" in text  # the DuckDB query's result
