@@ -224,7 +224,12 @@ def map_transport_errors(service: str, *, source: str | None = None) -> Iterator
 
 
 def default_transport(max_connections: int) -> httpx.AsyncBaseTransport:
-    """The transport for a remote service: aiohttp's pool behind the httpx API."""
+    """The transport for a remote service: aiohttp's pool behind the httpx API.
+
+    Its aiohttp session does not read proxies from the environment (``trust_env`` would also
+    look up ``~/.netrc`` on every request and clash with the Bearer header); behind a proxy,
+    pass ``transport=httpx.AsyncHTTPTransport(proxy=...)`` instead.
+    """
     from httpx_aiohttp import AiohttpTransport
 
     limits = httpx.Limits(

@@ -141,9 +141,14 @@ def test_map_transport_errors_leaves_other_errors() -> None:
         raise KeyError("not a transport problem")
 
 
-def test_default_transport_is_aiohttp() -> None:
+async def test_default_transport_is_aiohttp() -> None:
     from httpx_aiohttp import AiohttpTransport
 
     transport = _http.default_transport(17)
     assert isinstance(transport, AiohttpTransport)
-    assert transport.limits.max_connections == 17
+    session = transport.get_client()
+    try:
+        assert session.connector is not None and session.connector.limit == 17
+        assert not session.trust_env  # no ~/.netrc lookups that would clash with Bearer
+    finally:
+        await session.close()
