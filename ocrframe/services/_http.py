@@ -190,36 +190,35 @@ def decode_json(
     )
 
 
+def _transport_message(exc: BaseException) -> str:
+    # httpx-aiohttp re-raises aiohttp errors as httpx ones, not always faithfully (a dropped
+    # connection arrives as ConnectTimeout): name the original exception, and call it a timeout
+    # only when it was one.
+    root = exc
+    for _ in range(5):
+        if root.__cause__ is None:
+            break
+        root = root.__cause__
+    detail = f"{type(root).__name__}: {root}" if str(root) else type(root).__name__
+    if isinstance(root, httpx.TimeoutException | TimeoutError):
+        return f"no answer in time ({detail})"
+    return f"request failed ({detail})"
+
+
 @contextmanager
 def map_transport_errors(service: str, *, source: str | None = None) -> Iterator[None]:
     """Turn any failure to get an answer (httpx, aiohttp, OS, timeout) into TransportError."""
     try:
         yield
-    except httpx.TimeoutException as exc:
-        raise TransportError(
-            f"no answer in time ({type(exc).__name__})", service=service, source=source
-        ) from exc
-    except httpx.HTTPError as exc:
-        raise TransportError(
-            f"request failed: {type(exc).__name__}: {exc}", service=service, source=source
-        ) from exc
-    except TimeoutError as exc:
-        raise TransportError(
-            f"no answer in time ({type(exc).__name__})", service=service, source=source
-        ) from exc
-    except OSError as exc:
-        raise TransportError(
-            f"connection failed: {type(exc).__name__}: {exc}", service=service, source=source
-        ) from exc
+    except (httpx.HTTPError, TimeoutError, OSError) as exc:
+        raise TransportError(_transport_message(exc), service=service, source=source) from exc
     except Exception as exc:
         # aiohttp errors that httpx-aiohttp does not map; imported lazily so that a custom
         # transport never needs aiohttp.
         import aiohttp
 
         if isinstance(exc, aiohttp.ClientError):
-            raise TransportError(
-                f"request failed: {type(exc).__name__}: {exc}", service=service, source=source
-            ) from exc
+            raise TransportError(_transport_message(exc), service=service, source=source) from exc
         raise
 
 

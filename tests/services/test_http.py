@@ -136,6 +136,23 @@ def test_map_transport_errors(exc: Exception) -> None:
     assert info.value.retryable and info.value.source == "f"
 
 
+def test_transport_error_names_the_original_exception() -> None:
+    def dropped() -> None:
+        try:
+            raise aiohttp.ServerDisconnectedError()
+        except aiohttp.ClientError as exc:
+            # What httpx-aiohttp does with a dropped connection.
+            raise httpx.ConnectTimeout(str(exc)) from exc
+
+    with pytest.raises(errors.TransportError) as info, map_transport_errors("docai"):
+        dropped()
+    assert "ServerDisconnectedError" in str(info.value)
+    assert "in time" not in str(info.value)
+    with pytest.raises(errors.TransportError) as info, map_transport_errors("docai"):
+        raise httpx.ReadTimeout("read timed out")
+    assert str(info.value) == "no answer in time (ReadTimeout: read timed out)"
+
+
 def test_map_transport_errors_leaves_other_errors() -> None:
     with pytest.raises(KeyError), map_transport_errors("docai"):
         raise KeyError("not a transport problem")
