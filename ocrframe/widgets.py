@@ -311,7 +311,8 @@ class Panel:
         extract_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._conn = _Connection(api_key, base_url, transport)
-        self._cache = cache
+        # A cache location of the caller's; True / False / None are the checkbox's business.
+        self._cache = None if isinstance(cache, bool) else cache
         self._extra = dict(extract_options or {})
         self._models_cache: dict[str, list[tuple[str, str]]] = {}
         self.result: Extraction | None = None
@@ -343,7 +344,7 @@ class Panel:
         )
         self.asynchronous = w.Checkbox(value=False, description="Asynchronous (DocAI)")
         self.refresh = w.Checkbox(value=False, description="Refresh (ignore cached answers)")
-        self.use_cache = w.Checkbox(value=True, description="Cache answers")
+        self.use_cache = w.Checkbox(value=cache is not False, description="Cache answers")
         self.run_button = w.Button(description="Run", button_style="primary", icon="play")
         self.stop_button = w.Button(description="Stop", icon="stop", disabled=True)
         self.progress = w.IntProgress(value=0, min=0, max=1, description="", layout=wide)
@@ -512,18 +513,28 @@ class Panel:
             self.status.value = error_html(ValueError("choose a model first"), "Cannot run")
             return
         self._set_running(True)
+        self._work = None
         path = self.path.value
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
+        task: asyncio.Future[Any] | concurrent.futures.Future[Any]
         if loop is not None:
-            self.task = loop.create_task(self._run(path, kwargs, loop))
+            task = loop.create_task(self._run(path, kwargs, loop))
         else:
             # No loop on this thread (a script, a plain test): run on ocrframe's own loop.
-            self.task = asyncio.run_coroutine_threadsafe(
+            task = asyncio.run_coroutine_threadsafe(
                 self._run(path, kwargs, None), background_loop()
             )
+        # Stop may cancel the task before it ever ran: the controls are given back from here.
+        task.add_done_callback(self._on_done)
+        self.task = task
+
+    def _on_done(self, task: asyncio.Future[Any] | concurrent.futures.Future[Any]) -> None:
+        if task.cancelled():
+            self.status.value = "<p>Stopped.</p>"
+            self._set_running(False)
 
     async def _run(
         self,
@@ -537,12 +548,18 @@ class Panel:
 
         started = time.perf_counter()
         self.result, self.error = None, None
+        ex: Extraction
         try:
-            progress = self._progress_hook(ui_loop)
             if _accepts_callable_progress(extract_async):
-                kwargs = {**kwargs, "progress": progress}
+                kwargs = {**kwargs, "progress": self._progress_hook(ui_loop)}
             else:
+                # No per-file callback to feed the bar: it shows "running" until the end (a
+                # tqdm bar printed from the batch's thread would land in some other cell).
                 kwargs = {**kwargs, "progress": False}
+                self.progress.max = 1
+                self.progress.value = 1
+                self.progress.bar_style = "info"
+                self.progress.description = "running"
             coro = extract_async(path, **kwargs)
             if ui_loop is not None:
                 # The batch runs on ocrframe's loop thread so that nothing it does can block the
@@ -554,12 +571,15 @@ class Panel:
         except asyncio.CancelledError:
             if self._work is not None:
                 self._work.cancel()
-            self.status.value = "<p>Stopped.</p>"
-            self._set_running(False)
             raise
         except Exception as exc:
             logger.debug("run failed", exc_info=True)
             self.error = exc
+            # A run stopped by a bad key or an empty balance still hands back what it did.
+            partial = getattr(exc, "extraction", None)
+            if partial is not None and hasattr(partial, "documents"):
+                self.result = partial
+                self._show(partial, time.perf_counter() - started)
             self.status.value = error_html(exc)
             self._set_running(False)
             return None
@@ -614,9 +634,11 @@ class Panel:
             self.task.cancel()
 
     async def wait(self) -> Extraction | None:
-        """Wait for the run started by the last click; return its Extraction (None if it failed).
+        """Wait for the run started by the last click; return its Extraction.
 
-        Returns at once when nothing is running.
+        When a bad key or an empty balance stopped the run, that is the partial Extraction the
+        error carried (``error`` holds the error); None when nothing came back (``error`` says
+        why, or the run was stopped). Returns at once when nothing is running.
         """
         task = self.task
         if task is None:

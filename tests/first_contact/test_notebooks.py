@@ -108,3 +108,37 @@ def test_pipeline_runs(workdir: Path, kernel_name: str) -> None:
     text = _text(nb)
     assert "documents do not add up" in text
     assert "lines_net" in text  # the DuckDB query's result
+
+
+def test_panel_runs_on_the_kernels_loop(
+    tmp_path: Path, kernel_name: str, shared_cache: Path
+) -> None:
+    """In a kernel, Run starts a task on the kernel's own loop and the cell returns at once."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    shutil.copytree(ROOT / "data" / "sample" / "invoices", tmp_path / "invoices")
+    cache = str(shared_cache / "kernel.sqlite3")
+    nb = new_notebook()
+    nb.cells = [
+        new_code_cell(
+            "import asyncio\n"
+            "from ocrframe.widgets import panel\n"
+            f"p = panel('invoices/invoice-fr.pdf', model='invoice', cache={cache!r})\n"
+            "p.run_button.click()\n"
+            "print('task on kernel loop:', p.task.get_loop() is asyncio.get_running_loop())\n"
+            "print('locked while running:', p.run_button.disabled, p.task.done())"
+        ),
+        new_code_cell(
+            "ex = await p.wait()\n"
+            "print('after:', p.run_button.disabled, list(ex.documents['status']))\n"
+            "print('fields tab filled:', 'invoiceNumber' in p.tables['fields'].value)"
+        ),
+    ]
+    NotebookClient(
+        nb, kernel_name=kernel_name, timeout=300, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    text = _text(nb)
+    assert "task on kernel loop: True" in text
+    assert "locked while running: True False" in text
+    assert "after: False ['ok']" in text
+    assert "fields tab filled: True" in text
