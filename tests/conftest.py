@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
 import pytest
 
 _ENV_VARS = (
@@ -18,3 +28,106 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the developer's keys, base URLs or cache location."""
     for name in _ENV_VARS:
         monkeypatch.delenv(name, raising=False)
+
+
+# --- The embedded engine on loopback (server helper) -------------------------------------------
+
+
+class EngineServer:
+    """A running ``ocrframe serve`` subprocess: ``.url``, ``.request_log()``, ``.stop()``."""
+
+    def __init__(self, process: subprocess.Popen[str], url: str, stderr_path: Path) -> None:
+        self.process = process
+        self.url = url
+        self.stderr_path = stderr_path
+
+    def request_log(self) -> list[dict[str, Any]]:
+        """The server's request log: dicts with time, path, sha256, status, fault."""
+        answer = httpx.get(f"{self.url}/_engine/requests", timeout=30)
+        answer.raise_for_status()
+        entries: list[dict[str, Any]] = answer.json()["requests"]
+        return entries
+
+    def clear_log(self) -> None:
+        """Empty the server's request log."""
+        httpx.post(f"{self.url}/_engine/requests/clear", timeout=30).raise_for_status()
+
+    def stderr(self) -> str:
+        """What the server wrote to stderr so far (uvicorn warnings, tracebacks)."""
+        return self.stderr_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        """Terminate the server and wait for it (kill it if it does not stop in 15 s)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+def _start_engine_server(tmp_dir: Path, options: dict[str, Any]) -> EngineServer:
+    flags: list[str] = []
+    for name, value in options.items():
+        if value is None:
+            continue
+        flags += [f"--{name.replace('_', '-')}", str(value)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OCRFRAME_ENGINE_")}
+    stderr_path = tmp_dir / f"engine-{len(list(tmp_dir.iterdir()))}.stderr"
+    # stderr to a file: a pipe nobody reads would fill up and stall the server.
+    command = [sys.executable, "-c", "from ocrframe.cli import main; main()", "serve"]
+    with stderr_path.open("w") as stderr:
+        process = subprocess.Popen(
+            [*command, "--port", "0", *flags],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env=env,
+        )
+    lines: queue.Queue[str] = queue.Queue()
+    stdout = process.stdout
+    assert stdout is not None
+    threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
+    try:
+        line = lines.get(timeout=60)
+    except queue.Empty:
+        line = ""
+    prefix = "ocrframe engine listening on "
+    if not line.startswith(prefix):
+        process.kill()
+        process.wait(timeout=15)
+        raise RuntimeError(
+            f"ocrframe serve did not start: {line!r}\n{stderr_path.read_text(errors='replace')}"
+        )
+    return EngineServer(process, line[len(prefix) :].strip(), stderr_path)
+
+
+@pytest.fixture
+def engine_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., EngineServer]]:
+    """A factory: ``engine_server(fault_rate=0.2, seed=1, latency_ms=50, docai_key="k")`` starts
+    ``ocrframe serve --port 0`` with those options (any ``serve`` flag, underscores for dashes)
+    and returns an :class:`EngineServer`. Every server started is stopped at teardown."""
+    tmp_dir = tmp_path_factory.mktemp("engine")
+    started: list[EngineServer] = []
+
+    def start(**options: Any) -> EngineServer:
+        server = _start_engine_server(tmp_dir, options)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def engine_transport() -> httpx.AsyncBaseTransport:
+    """The in-process transport to the shared embedded engine (use base_url ENGINE_BASE_URL)."""
+    from ocrframe.engine.app import embedded_transport
+
+    return embedded_transport()

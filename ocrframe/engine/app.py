@@ -386,15 +386,16 @@ async def _docai_fields(request: Request, *, upload: bool) -> tuple[dict[str, st
     else:
         limit = _engine(request).config.max_body_bytes
         try:
-            form = await request.form(max_files=4, max_fields=64, max_part_size=limit)
+            # The context manager closes uploaded files' spooled temporaries.
+            async with request.form(max_files=4, max_fields=64, max_part_size=limit) as form:
+                for name, value in form.multi_items():
+                    if isinstance(value, UploadFile):
+                        if name == "file" and content is None:
+                            content = await value.read()
+                    else:
+                        fields[name] = value
         except Exception as exc:  # starlette raises its own HTTPException / MultiPartException
             raise _BadRequest(400, f"the request body is not a valid form: {exc}") from exc
-        for name, value in form.multi_items():
-            if isinstance(value, UploadFile):
-                if name == "file" and content is None:
-                    content = await value.read()
-            else:
-                fields[name] = value
     if upload:
         if content is None:
             raise _BadRequest(400, "file is required (multipart upload field 'file')")
