@@ -190,7 +190,7 @@ def decode_json(
     )
 
 
-def _transport_message(exc: BaseException) -> str:
+def _transport_message(exc: BaseException, service: str) -> str:
     # httpx-aiohttp re-raises aiohttp errors as httpx ones, not always faithfully (a dropped
     # connection arrives as ConnectTimeout): name the original exception, and call it a timeout
     # only when it was one.
@@ -201,8 +201,8 @@ def _transport_message(exc: BaseException) -> str:
         root = root.__cause__
     detail = f"{type(root).__name__}: {root}" if str(root) else type(root).__name__
     if isinstance(root, httpx.TimeoutException | TimeoutError):
-        return f"no answer in time ({detail})"
-    return f"request failed ({detail})"
+        return f"no answer from {service} in time ({detail})"
+    return f"request to {service} failed ({detail})"
 
 
 @contextmanager
@@ -211,14 +211,18 @@ def map_transport_errors(service: str, *, source: str | None = None) -> Iterator
     try:
         yield
     except (httpx.HTTPError, TimeoutError, OSError) as exc:
-        raise TransportError(_transport_message(exc), service=service, source=source) from exc
+        raise TransportError(
+            _transport_message(exc, service), service=service, source=source
+        ) from exc
     except Exception as exc:
         # aiohttp errors that httpx-aiohttp does not map; imported lazily so that a custom
         # transport never needs aiohttp.
         import aiohttp
 
         if isinstance(exc, aiohttp.ClientError):
-            raise TransportError(_transport_message(exc), service=service, source=source) from exc
+            raise TransportError(
+                _transport_message(exc, service), service=service, source=source
+            ) from exc
         raise
 
 

@@ -150,7 +150,7 @@ def test_transport_error_names_the_original_exception() -> None:
     assert "in time" not in str(info.value)
     with pytest.raises(errors.TransportError) as info, map_transport_errors("docai"):
         raise httpx.ReadTimeout("read timed out")
-    assert str(info.value) == "no answer in time (ReadTimeout: read timed out)"
+    assert str(info.value) == "no answer from docai in time (ReadTimeout: read timed out)"
 
 
 def test_map_transport_errors_leaves_other_errors() -> None:
