@@ -77,6 +77,7 @@ __all__ = [
     "BatchOptions",
     "DatasetExtraction",
     "Outcome",
+    "RunSummary",
     "extract",
     "extract_async",
     "key_options",
@@ -104,6 +105,8 @@ POLL_BATCH = 50
 CAPSOLVER_DPI = 200
 #: Records per chunk appended to the Parquet dataset (bounds memory with ``out=``).
 STREAM_CHUNK = 500
+#: Failed units listed in a RunSummary (the documents table has every one).
+MAX_FAILURES = 1000
 #: Longest Retry-After honoured as asked; a longer one is capped (the budget still applies).
 MAX_RETRY_AFTER = 120.0
 
@@ -408,18 +411,22 @@ class _Unit:
 
 @dataclass(slots=True)
 class RunSummary:
-    """Counts of one run, for the CLI's summary and the progress bar."""
+    """What one run did: documents rows by status, answers from the cache, requests made, and
+    the failed units (``(source, error_code, error_message)``, the first
+    :data:`MAX_FAILURES`; the documents table has them all)."""
 
     ok: int = 0
     failed: int = 0
     pending: int = 0
     cached: int = 0
-    submitted: int = 0
+    requests: int = 0
     failures: list[tuple[str, str, str]] = field(default_factory=list)
     aborted: OcrframeError | None = None
 
-    #: Failures kept for the summary (the documents table has them all).
-    MAX_FAILURES: int = 1000
+    @property
+    def documents(self) -> int:
+        """Rows this run added to ``documents``."""
+        return self.ok + self.failed + self.pending
 
 
 class _Ledger:
@@ -447,7 +454,7 @@ class _Ledger:
             s.pending += 1
         else:
             s.failed += 1
-            if len(s.failures) < s.MAX_FAILURES:
+            if len(s.failures) < MAX_FAILURES:
                 where = record.source if record.page is None else f"{record.source} p{record.page}"
                 s.failures.append((where, record.error_code or "", record.error_message or ""))
         if record.cached:
@@ -479,7 +486,7 @@ class _Ledger:
         await self._flush()
         await asyncio.to_thread(self._writer.close)
         self._writer = None
-        return _dataset_extraction(cast(str, self._out))
+        return DatasetExtraction(cast(str, self._out), self.summary)
 
     async def abandon(self) -> None:
         """On cancellation: keep what was finished (flush and close the dataset)."""
@@ -490,21 +497,18 @@ class _Ledger:
             self._writer = None
 
 
-def _dataset_extraction(out: str) -> Extraction:
-    return DatasetExtraction(out)
-
-
 class DatasetExtraction(Extraction):
-    """The Extraction of a run streamed to ``out``: its tables are read from the dataset when
-    first used, so that finishing a run of any size costs no memory.
+    """What :func:`extract` returns with ``out=DIR``: the dataset, read when first used.
 
-    Every table of the dataset folder is read (earlier runs written there included), with
-    :func:`ocrframe.read_parquet`; everything else behaves as an :class:`Extraction`.
+    Its tables are the whole dataset folder (earlier runs written there included), read with
+    :func:`ocrframe.read_parquet` the first time a table is used, so that finishing a run of
+    any size costs no memory. ``summary`` (a :class:`RunSummary`) says what this run did.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], summary: RunSummary | None = None) -> None:
         # Deliberately not the dataclass __init__: the tables are attributes set on first use.
         self.path = os.fspath(path)
+        self.summary = summary if summary is not None else RunSummary()
 
     def __getattr__(self, name: str) -> Any:
         # Called only for attributes not set yet, i.e. the tables before they are read.
@@ -1026,7 +1030,7 @@ class _Run:
         return {"score": o.score, "case": o.case}
 
     async def _emit(self, unit: _Unit, outcome: Outcome) -> None:
-        self.ledger.summary.submitted += outcome.attempts
+        self.ledger.summary.requests += outcome.attempts
         await self.ledger.add(
             DocumentRecord(
                 source=unit.item.source,

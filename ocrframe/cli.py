@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from ocrframe.batch import RunSummary
 
 
 @click.group()
@@ -200,6 +200,7 @@ def extract(
     """
     import logging
 
+    from ocrframe.batch import DatasetExtraction, RunSummary
     from ocrframe.batch import extract as run_extract
     from ocrframe.errors import ConfigurationError, OcrframeError
 
@@ -235,34 +236,28 @@ def extract(
         raise click.UsageError(str(exc)) from exc
     except OcrframeError as exc:
         partial = getattr(exc, "extraction", None)
-        if partial is not None:
-            click.echo(run_summary(partial.documents, out))
+        if isinstance(partial, DatasetExtraction):
+            click.echo(run_summary(partial.summary, out))
         raise click.ClickException(f"the run stopped: {exc}") from exc
-    click.echo(run_summary(extraction.documents, out))
-    if (extraction.documents["status"] == "failed").any():
+    summary = extraction.summary if isinstance(extraction, DatasetExtraction) else RunSummary()
+    click.echo(run_summary(summary, out))
+    if summary.failed:
         raise SystemExit(1)
 
 
-def run_summary(docs: pd.DataFrame, out: str, *, max_failures: int = 20) -> str:
+def run_summary(summary: RunSummary, out: str) -> str:
     """The end-of-run summary: counts by status, cached, the failed files and their reasons."""
-    import pandas as pd
-
-    total = len(docs)
-    counts = docs["status"].value_counts().to_dict() if total else {}
-    cached = int(docs["cached"].fillna(False).astype(bool).sum()) if total else 0
     lines = [
-        f"{total} documents: {counts.get('ok', 0)} ok, {counts.get('failed', 0)} failed, "
-        f"{counts.get('pending', 0)} pending ({cached} from the cache)"
+        f"{summary.documents} documents: {summary.ok} ok, {summary.failed} failed, "
+        f"{summary.pending} pending ({summary.cached} from the cache, "
+        f"{summary.requests} requests sent)"
     ]
-    failed = docs[docs["status"] == "failed"] if total else docs
-    for row in failed.head(max_failures).to_dict("records"):
-        page, source = row.get("page"), str(row["source"])
-        where = source if page is None or pd.isna(page) else f"{source} (page {page})"
-        lines.append(f"  failed: {where}: {row['error_code']!s}: {row['error_message']!s}")
-    if len(failed) > max_failures:
-        more = len(failed) - max_failures
-        lines.append(f"  ... and {more} more failed (see the documents table)")
-    if counts.get("pending", 0):
+    shown = 20
+    for source, code, message in summary.failures[:shown]:
+        lines.append(f"  failed: {source}: {code}: {message}")
+    if summary.failed > shown:
+        lines.append(f"  ... and {summary.failed - shown} more failed (see the documents table)")
+    if summary.pending:
         lines.append("  pending: still recognising; run the same command again to collect them")
     lines.append(f"dataset: {out}")
     return "\n".join(lines)
