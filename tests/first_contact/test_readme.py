@@ -8,7 +8,8 @@ The rules, so that whoever edits the README can keep this test true:
 - Python blocks and the commands of shell blocks run in README order in one temporary folder that
   holds a copy of ``data/sample`` and a ``.venv`` link to the virtualenv running the tests (so
   ``.venv/bin/ocrframe`` works as written), with no API key set: everything runs on the embedded
-  engine. Python blocks share one namespace, like a notebook.
+  engine. Python blocks share one namespace, like a notebook. The answer cache is the test
+  session's (see ``conftest.py``), so the sample's scans are read by OCR once per session.
 - A command may chain parts with ``&&``. Parts that make a virtualenv (``-m venv``), install
   (``pip install``) or run the test suite (``pytest``, ``.ci/run``) are left to CI: the whole
   command must then appear, word for word, as a line of ``.ci/run`` (pip's ``-q`` / ``--quiet``
@@ -91,8 +92,10 @@ def shell_commands(code: str) -> list[str]:
             continue
         if not pending and line.startswith("$ "):
             line = line[2:]
+        if pending:
+            line = line.strip()
         if line.endswith("\\"):
-            pending += line[:-1] + " "
+            pending += line[:-1].rstrip() + " "
             continue
         commands.append((pending + line).strip())
         pending = ""
@@ -222,7 +225,7 @@ print("README OK")
 '''
 
 
-def test_readme_examples_run(blocks: list[Block], tmp_path: Path) -> None:
+def test_readme_examples_run(blocks: list[Block], tmp_path: Path, shared_cache: Path) -> None:
     steps: list[dict[str, object]] = []
     for block in blocks:
         if block.lang in PYTHON_LANGS:
@@ -246,7 +249,7 @@ def test_readme_examples_run(blocks: list[Block], tmp_path: Path) -> None:
         if not k.startswith(("DOCAI_", "CAPSOLVER_", "OCRFRAME_"))
     }
     env.update(
-        OCRFRAME_CACHE_DIR=str(tmp_path / "cache"),
+        OCRFRAME_CACHE_DIR=str(shared_cache),
         MPLBACKEND="Agg",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
         PYTHONPATH=str(ROOT),  # `python -m tools.make_sample` works as from the repository
