@@ -226,24 +226,32 @@ def _fix_cell(cell: dict[str, Any], path: str, notes: _Notes) -> tuple[int | Non
     return page, key, value
 
 
+def _note_duplicates(line: list[Any], keys: list[Any], path: str, notes: _Notes) -> None:
+    positions = [i for i, cell in enumerate(line) if type(cell) is dict]
+    seen: set[Any] = set()
+    for i, key in zip(positions, keys, strict=True):
+        if key is not None and key in seen:
+            notes.add(f"{path}[{i}].key: {key!r} repeated within the line")
+        seen.add(key)
+
+
 class _Builder:
     """Columns of every table as Python lists, filled answer by answer (one pass, no frames)."""
 
     def __init__(self) -> None:
         self.docs: dict[str, list[Any]] = {name: [] for name in SCHEMAS["documents"].names}
-        # Child rows hold the document's position; source and file_id are taken from the documents
-        # columns in one vectorised step at the end.
-        self.f_doc: list[int] = []
+        # Child rows are recorded as runs (document, line, number of cells) rather than one entry
+        # per cell; source, file_id and the line index are expanded from them in one vectorised
+        # step at the end.
+        self.f_run: tuple[list[int], list[int], list[int]] = ([], [], [])
         self.f_page: list[int | None] = []
         self.f_key: list[str | None] = []
         self.f_value: list[str | None] = []
-        self.i_doc: list[int] = []
-        self.i_idx: list[int] = []
+        self.i_run: tuple[list[int], list[int], list[int]] = ([], [], [])
         self.i_page: list[int | None] = []
         self.i_key: list[str | None] = []
         self.i_value: list[str | None] = []
-        self.t_doc: list[int] = []
-        self.t_idx: list[int] = []
+        self.t_run: tuple[list[int], list[int], list[int]] = ([], [], [])
         self.t_page: list[int | None] = []
         self.t_key: list[str | None] = []
         self.t_value: list[str | None] = []
@@ -260,12 +268,8 @@ class _Builder:
         if type(cells) is not list:
             notes.add(f"{path}: not a list ({type(cells).__name__})")
             return
-        a_doc, a_page, a_key, a_value = (
-            self.f_doc.append,
-            self.f_page.append,
-            self.f_key.append,
-            self.f_value.append,
-        )
+        a_page, a_key, a_value = (self.f_page.append, self.f_key.append, self.f_value.append)
+        start = len(self.f_key)
         for i, cell in enumerate(cells):
             if type(cell) is not dict:
                 notes.add(f"{path}[{i}]: not an object ({type(cell).__name__})")
@@ -280,10 +284,13 @@ class _Builder:
                 or (type(value) is not str and value is not None)
             ):
                 page, key, value = _fix_cell(cell, f"{path}[{i}]", notes)
-            a_doc(doc)
             a_page(page)
             a_key(key)
             a_value(value)
+        if len(self.f_key) > start:
+            self.f_run[0].append(doc)
+            self.f_run[1].append(0)
+            self.f_run[2].append(len(self.f_key) - start)
 
     def _lines(self, lines: Any, path: str, doc: int, notes: _Notes, kind: str) -> None:
         if lines is None:
@@ -292,28 +299,11 @@ class _Builder:
             notes.add(f"{path}: not a list ({type(lines).__name__})")
             return
         if kind == "items":
-            l_doc, l_idx, l_page, l_key, l_value = (
-                self.i_doc,
-                self.i_idx,
-                self.i_page,
-                self.i_key,
-                self.i_value,
-            )
+            run, l_page, l_key, l_value = (self.i_run, self.i_page, self.i_key, self.i_value)
         else:
-            l_doc, l_idx, l_page, l_key, l_value = (
-                self.t_doc,
-                self.t_idx,
-                self.t_page,
-                self.t_key,
-                self.t_value,
-            )
-        a_doc, a_idx, a_page, a_key, a_value = (
-            l_doc.append,
-            l_idx.append,
-            l_page.append,
-            l_key.append,
-            l_value.append,
-        )
+            run, l_page, l_key, l_value = (self.t_run, self.t_page, self.t_key, self.t_value)
+        a_page, a_key, a_value = (l_page.append, l_key.append, l_value.append)
+        r_doc, r_idx, r_len = (run[0].append, run[1].append, run[2].append)
         for n, line in enumerate(lines):
             if type(line) is not list:
                 if type(line) is dict and ("key" in line or "value" in line):
@@ -323,7 +313,7 @@ class _Builder:
                     if line is not None:
                         notes.add(f"{path}[{n}]: not a list ({type(line).__name__})")
                     continue
-            seen: set[Any] = set()
+            start = len(l_key)
             for i, cell in enumerate(line):
                 if type(cell) is not dict:
                     notes.add(f"{path}[{n}][{i}]: not an object ({type(cell).__name__})")
@@ -338,14 +328,17 @@ class _Builder:
                     or (type(value) is not str and value is not None)
                 ):
                     page, key, value = _fix_cell(cell, f"{path}[{n}][{i}]", notes)
-                if key in seen and key is not None:
-                    notes.add(f"{path}[{n}][{i}].key: {key!r} repeated within the line")
-                seen.add(key)
-                a_doc(doc)
-                a_idx(n)
                 a_page(page)
                 a_key(key)
                 a_value(value)
+            # One set per line instead of a membership test per cell: duplicates are rare.
+            count = len(l_key) - start
+            if count:
+                r_doc(doc)
+                r_idx(n)
+                r_len(count)
+                if count > 1 and len(set(l_key[start:])) < count:
+                    _note_duplicates(line, l_key[start:], f"{path}[{n}]", notes)
 
     def _docai(self, resp: dict[str, Any], doc: int, notes: _Notes) -> dict[str, Any]:
         """Read one DocAI answer (envelope, ``data`` object or bare ``result``)."""
@@ -536,17 +529,18 @@ class _Builder:
         page = documents.column("page")
         out = {"documents": documents}
         for name, cols in (
-            ("fields", (self.f_doc, None, self.f_page, self.f_key, self.f_value)),
-            ("items", (self.i_doc, self.i_idx, self.i_page, self.i_key, self.i_value)),
-            ("taxes", (self.t_doc, self.t_idx, self.t_page, self.t_key, self.t_value)),
+            ("fields", (self.f_run, self.f_page, self.f_key, self.f_value)),
+            ("items", (self.i_run, self.i_page, self.i_key, self.i_value)),
+            ("taxes", (self.t_run, self.t_page, self.t_key, self.t_value)),
         ):
-            doc_l, idx_l, page_l, key_l, value_l = cols
-            doc_a = pa.array(doc_l, type=pa.int64())
+            run, page_l, key_l, value_l = cols
+            lengths = np.asarray(run[2], dtype=np.int64)
+            doc_a = pa.array(np.repeat(np.asarray(run[0], dtype=np.int64), lengths))
             values = pa.array(value_l, type=_str)
             number, date_ = _typed(values, dayfirst)
             arrays: list[Any] = [src.take(doc_a), fid.take(doc_a)]
-            if idx_l is not None:
-                arrays.append(pa.array(idx_l, type=_i32))
+            if name != "fields":
+                arrays.append(pa.array(np.repeat(np.asarray(run[1], dtype=np.int32), lengths)))
             arrays += [
                 pa.array(page_l, type=_i32),
                 pa.array(key_l, type=_str),
@@ -569,17 +563,45 @@ class _Builder:
         return out
 
 
+_PLAIN_NUMBER_RE = r"^-?\d{1,28}(?:\.\d{1,10})?$"
+_ISO_DATE_RE = r"^\d{4}-\d\d-\d\d$"
+
+
 def _typed(values: pa.Array, dayfirst: bool) -> tuple[pa.Array, pa.Array]:
-    """``number`` and ``date`` columns for a ``value`` column: each distinct string parsed once."""
+    """``number`` and ``date`` columns for a ``value`` column.
+
+    Each distinct string is parsed once. The plain forms the services send ("154.06",
+    "2019-02-11") are converted by Arrow in bulk; only the others go through
+    :func:`~ocrframe.values.parse_number` / :func:`~ocrframe.values.parse_date`, and a value that
+    is a number is not tried as a date.
+    """
     if len(values) == 0:
         return pa.array([], type=NUMBER_TYPE), pa.array([], type=pa.date32())
     encoded = pc.dictionary_encode(values)
-    distinct = encoded.dictionary.to_pylist()
-    numbers: list[Decimal | None] = [parse_number(v) for v in distinct]
-    dates = [parse_date(v, dayfirst=dayfirst) for v in distinct]
-    number = pa.array(numbers, type=NUMBER_TYPE).take(encoded.indices)
-    date_ = pa.array(dates, type=pa.date32()).take(encoded.indices)
-    return number, date_
+    distinct = encoded.dictionary
+    plain = pc.match_substring_regex(distinct, _PLAIN_NUMBER_RE)
+    iso = pc.match_substring_regex(distinct, _ISO_DATE_RE)
+    bulk_number = pc.cast(pc.if_else(plain, distinct, None), NUMBER_TYPE)
+    iso_values = pc.if_else(iso, distinct, None)
+    stamps = pc.strptime(iso_values, format="%Y-%m-%d", unit="s", error_is_null=True)
+    # strptime rolls 2019-02-30 over to March; a date that does not print back is not one.
+    exact = pc.equal(pc.strftime(stamps, format="%Y-%m-%d"), iso_values)
+    bulk_date = pc.if_else(exact, pc.cast(stamps, pa.date32()), None)
+    rest = pc.and_not(pc.is_valid(distinct), pc.or_(plain, iso)).to_numpy(zero_copy_only=False)
+    rest_at = np.flatnonzero(rest)
+    if len(rest_at):
+        texts = distinct.take(pa.array(rest_at)).to_pylist()
+        numbers: list[Decimal | None] = [None] * len(distinct)
+        dates: list[Any] = [None] * len(distinct)
+        for at, text in zip(rest_at.tolist(), texts, strict=True):
+            number = parse_number(text)
+            if number is not None:
+                numbers[at] = number
+            else:
+                dates[at] = parse_date(text, dayfirst=dayfirst)
+        bulk_number = pc.coalesce(bulk_number, pa.array(numbers, type=NUMBER_TYPE))
+        bulk_date = pc.coalesce(bulk_date, pa.array(dates, type=pa.date32()))
+    return bulk_number.take(encoded.indices), bulk_date.take(encoded.indices)
 
 
 def _as_dict(item: Any) -> Any:
