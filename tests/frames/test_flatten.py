@@ -499,3 +499,37 @@ def test_to_arrow_uses_the_schemas(seed_answer: dict[str, Any]) -> None:
 
 def test_docstring_examples() -> None:
     assert doctest.testmod(frames).failed == 0
+
+
+def test_bulk_typing_agrees_with_the_scalar_parsers() -> None:
+    from ocrframe.values import parse_date, parse_number
+
+    texts = [
+        "154.06", "-8.79", "007", "0.1234567891", "1.50000000000000", "0.12345678901",
+        "2019-02-11", "2019-02-30", "2019-13-01", "11/02/2019", "Feb 11, 2019", "1,234.56",
+        "(8.79)", "6.25%", "Labor 3hrs", "", "US-001", "1" * 28, "1" * 29,
+    ]  # fmt: skip
+    answer = _docai({"fieldList": [_cell(f"k{i}", t) for i, t in enumerate(texts)]})
+    for dayfirst in (True, False):
+        f = Extraction.from_responses([answer], dayfirst=dayfirst).fields
+        for text, number, day in zip(texts, f["number"], f["date"], strict=True):
+            expected_number = parse_number(text)
+            expected_date = (
+                None if expected_number is not None else parse_date(text, dayfirst=dayfirst)
+            )
+            assert (None if pd.isna(number) else number) == expected_number, text
+            assert (None if pd.isna(day) else day) == expected_date, text
+
+
+def test_dayfirst_option_reaches_the_tables() -> None:
+    answer = _docai({"fieldList": [_cell("invoiceDate", "02/11/2019")]})
+    assert Extraction.from_responses([answer]).fields["date"].iloc[0] == date(2019, 11, 2)
+    us = Extraction.from_responses([answer], dayfirst=False)
+    assert us.fields["date"].iloc[0] == date(2019, 2, 11)
+
+
+def test_mixed_records_and_raw_answers(seed_answer: dict[str, Any]) -> None:
+    rec = DocumentRecord(source="r.pdf", service="docai", response=seed_answer)
+    ex = Extraction.from_responses([rec, seed_answer], model="M")
+    assert ex.documents["source"].tolist() == ["r.pdf", "#1"]
+    assert ex.documents["model"].tolist()[1] == "M"
