@@ -695,22 +695,39 @@ class _Run:
 
     # -- files -----------------------------------------------------------------------------
 
-    def _prepare(self, item: InputFile) -> tuple[bytes, str, str, int]:
-        content = read_input(item, max_bytes=self.options.max_file_bytes)
-        kind, count = count_pages(content, source=item.source)
-        return content, sha256_hex(content), kind, count
+    def _prepare(
+        self, item: InputFile
+    ) -> tuple[bytes | None, str | None, str, int, InputFileError | None]:
+        """Read, hash and check a file (blocking: run in a thread)."""
+        try:
+            content = read_input(item, max_bytes=self.options.max_file_bytes)
+        except InputFileError as exc:
+            return None, None, "", 0, exc
+        sha = sha256_hex(content)
+        try:
+            kind, count = count_pages(content, source=item.source)
+        except InputFileError as exc:
+            return content, sha, "", 0, exc
+        return content, sha, kind, count, None
 
     async def process(self, item: InputFile) -> None:
-        """Account for one discovered file: one record per unit, whatever happens."""
+        """Account for one discovered file: one record per unit, whatever happens.
+
+        Even once the run is stopping, files are read and hashed (nothing is sent), so that
+        their rows carry the sha256 by which a later run's rows replace them in ``out``.
+        """
         service = self.options.service
-        if self.stopped is not None:
-            await self._emit_failed(item, code=RUN_ABORTED, message=self._abort_message())
+        content, sha, kind, count, problem = await asyncio.to_thread(self._prepare, item)
+        if problem is not None:
+            await self._emit_failed(
+                item,
+                code=problem.code,
+                message=problem.message,
+                sha=sha,
+                size=None if content is None else len(content),
+            )
             return
-        try:
-            content, sha, kind, count = await asyncio.to_thread(self._prepare, item)
-        except InputFileError as exc:
-            await self._emit_failed(item, code=exc.code, message=exc.message)
-            return
+        assert content is not None and sha is not None
         split = service == "capsolver" and kind in MULTI_PAGE_KINDS
         if split:
             numbers = [p for p in range(1, count + 1) if self._wanted(p)]
@@ -760,6 +777,8 @@ class _Run:
         return self.options.pages is None or page in self.options.pages
 
     async def _fill_page_images(self, units: list[_Unit], content: bytes) -> None:
+        if self.stopped is not None:
+            return  # nothing will be sent: no page to render
         # Render only when some page must be sent: a cached file costs no rendering.
         needed = [
             u
@@ -790,8 +809,15 @@ class _Run:
             await self._emit(unit, Outcome(error_code=code, error_message=message))
             return
         if self.stopped is not None:
+            # Nothing more is sent; an answer already paid for is still used.
+            known = None
+            if self.cache is not None and not self.options.refresh:
+                known = self.cache.get(unit.key)
             await self._emit(
-                unit, Outcome(error_code=RUN_ABORTED, error_message=self._abort_message())
+                unit,
+                Outcome(response=known, cached=True, elapsed_s=0.0)
+                if known is not None
+                else Outcome(error_code=RUN_ABORTED, error_message=self._abort_message()),
             )
             return
         running = self._inflight.get(unit.key)

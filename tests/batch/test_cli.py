@@ -1,0 +1,69 @@
+"""`ocrframe extract` and `ocrframe models` through click's CliRunner (the embedded engine)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import ocrframe
+from ocrframe.cli import main
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("OCRFRAME_CACHE_DIR", str(tmp_path / "cache"))
+    return CliRunner()
+
+
+def test_extract_summary_and_exit_status(tmp_path: Path, runner: CliRunner, make: Any) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.pdf").write_bytes(make.pdf("Total 12.50"))
+    (folder / "b.pdf").write_bytes(make.pdf("Total 99.00"))
+    args = ["extract", str(folder), "--model", "text", "--out", str(tmp_path / "out")]
+    ok = runner.invoke(main, [*args, "--no-progress"])
+    assert ok.exit_code == 0, ok.output
+    assert "2 documents: 2 ok, 0 failed, 0 pending (0 from the cache" in ok.output
+    assert f"dataset: {tmp_path / 'out'}" in ok.output
+    assert len(ocrframe.read_parquet(tmp_path / "out").fields) == 2
+
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 nothing else")
+    failed = runner.invoke(main, [*args, "--no-progress"])
+    assert failed.exit_code == 1
+    assert "3 documents: 2 ok, 1 failed, 0 pending (2 from the cache" in failed.output
+    assert "failed: broken.pdf: corrupt:" in failed.output
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--pages", "3-1"],
+        ["--service", "capsolver", "--workspace", "w"],
+        ["--concurrency", "0"],
+        ["--cache", "x.sqlite3", "--no-cache"],
+    ],
+)
+def test_usage_errors_exit_2(tmp_path: Path, runner: CliRunner, extra: list[str]) -> None:
+    (tmp_path / "in").mkdir()
+    result = runner.invoke(
+        main, ["extract", str(tmp_path / "in"), "--out", str(tmp_path / "out"), *extra]
+    )
+    assert result.exit_code == 2, result.output
+
+
+def test_extract_requires_out_and_an_existing_folder(tmp_path: Path, runner: CliRunner) -> None:
+    assert runner.invoke(main, ["extract", str(tmp_path)]).exit_code == 2
+    missing = runner.invoke(main, ["extract", str(tmp_path / "nope"), "--out", str(tmp_path)])
+    assert missing.exit_code == 2
+
+
+def test_models_lists_the_engines_models_without_a_key(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["models"])
+    assert result.exit_code == 0, result.output
+    ids = [line.split("\t")[0] for line in result.output.splitlines() if "\t" in line]
+    assert {"invoice", "text"} <= set(ids)
+    cap = runner.invoke(main, ["models", "--service", "capsolver"])
+    assert cap.exit_code == 0 and "common" in cap.output
