@@ -470,6 +470,21 @@ class _Builder:
             self.x_text.append(_text_of(text))
         return out
 
+    def _lists(self) -> list[list[Any]]:
+        return [
+            *self.f_run, self.f_page, self.f_key, self.f_value,
+            *self.i_run, self.i_page, self.i_key, self.i_value,
+            *self.t_run, self.t_page, self.t_key, self.t_value,
+            self.x_doc, self.x_task, self.x_text,
+        ]  # fmt: skip
+
+    def _marks(self) -> list[int]:
+        return [len(column) for column in self._lists()]
+
+    def _rewind(self, marks: list[int]) -> None:
+        for column, mark in zip(self._lists(), marks, strict=True):
+            del column[mark:]
+
     # one record -----------------------------------------------------------------------------
 
     def add(self, rec: DocumentRecord) -> None:
@@ -479,6 +494,7 @@ class _Builder:
         notes = _Notes()
         resp = rec.response
         got: dict[str, Any]
+        marks = self._marks()
         try:
             if resp is None:
                 got = {"status": "failed", "error_code": None if rec.error_code else "no_answer"}
@@ -491,6 +507,7 @@ class _Builder:
                 got = self._docai(resp, doc, notes)
         # The flattener must never raise on an answer, whatever its shape.
         except Exception as exc:
+            self._rewind(marks)  # drop this answer's half-read cells: columns must stay aligned
             notes.add(f"unreadable answer ({type(exc).__name__})")
             got = {"status": "failed", "error_code": MALFORMED}
         error_code = rec.error_code or got.get("error_code")

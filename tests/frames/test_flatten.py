@@ -533,3 +533,20 @@ def test_mixed_records_and_raw_answers(seed_answer: dict[str, Any]) -> None:
     ex = Extraction.from_responses([rec, seed_answer], model="M")
     assert ex.documents["source"].tolist() == ["r.pdf", "#1"]
     assert ex.documents["model"].tolist()[1] == "M"
+
+
+def test_an_answer_that_breaks_the_reader_is_rolled_back(
+    monkeypatch: pytest.MonkeyPatch, seed_answer: dict[str, Any]
+) -> None:
+    def boom(*args: Any) -> Any:
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(frames, "_fix_cell", boom)
+    bad = _docai({"itemList": [[_cell("a", "1"), _cell("b", "2", page=0)]]})
+    ex = Extraction.from_responses({"good.pdf": seed_answer, "bad.pdf": bad, "good2": seed_answer})
+    docs = ex.documents
+    assert docs["status"].tolist() == ["ok", "failed", "ok"]
+    assert docs["error_code"].tolist()[1] == "malformed_answer"
+    assert "unreadable answer (RuntimeError)" in docs["error_message"].iloc[1]
+    # The bad answer's first, already-read cell is dropped, and the columns stay aligned.
+    assert ex.items.groupby("source").size().to_dict() == {"good.pdf": 15, "good2": 15}
