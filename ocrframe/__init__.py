@@ -55,3 +55,13 @@ __all__ = [
     "parse_pages",
     "read_parquet",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # `ocrframe.widgets.panel()` after a plain `import ocrframe` (the documented spelling); the
+    # module imports ipywidgets, so it is loaded on first use rather than with the package.
+    if name == "widgets":
+        import importlib
+
+        return importlib.import_module("ocrframe.widgets")
+    raise AttributeError(f"module 'ocrframe' has no attribute {name!r}")

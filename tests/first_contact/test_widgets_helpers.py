@@ -111,3 +111,12 @@ def test_error_html_is_readable_and_never_a_traceback() -> None:
     assert "AuthenticationError" in out and "the key was refused" in out
     assert "Traceback" not in out
     assert "Cannot run" in error_html(ValueError("x"), "Cannot run")
+
+
+def test_the_documented_spelling_works_after_a_plain_import() -> None:
+    import ocrframe
+    import ocrframe.widgets as module
+
+    assert ocrframe.widgets is module and callable(ocrframe.widgets.panel)
+    with pytest.raises(AttributeError):
+        ocrframe.no_such_thing  # noqa: B018
