@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from ocrframe._sync import background_loop, run_sync
+from ocrframe.batch import DEFAULT_CONCURRENCY, extract_async
 from ocrframe.errors import OcrframeError, PageRangeError
 from ocrframe.inputs import format_pages, iter_inputs
 
@@ -48,6 +49,7 @@ __all__ = [
     "directory_entries",
     "error_html",
     "failures_html",
+    "files_under",
     "model_options",
     "pages_argument",
     "panel",
@@ -336,7 +338,7 @@ class Panel:
         )
         self.pages_note = w.HTML()
         self.concurrency = w.BoundedIntText(
-            value=int(self._extra.pop("concurrency", 4)),
+            value=int(self._extra.pop("concurrency", DEFAULT_CONCURRENCY)),
             min=1,
             max=256,
             description="Concurrency",
@@ -401,7 +403,6 @@ class Panel:
     def _load_models(self, preferred: str | None = None) -> None:
         service = self.service.value
         self.asynchronous.disabled = service != "docai"
-        self.pages.disabled = False
         note = ""
         if service == "capsolver":
             options = model_options("capsolver")
@@ -543,8 +544,6 @@ class Panel:
         ui_loop: asyncio.AbstractEventLoop | None,
     ) -> Extraction | None:
         import time
-
-        from ocrframe.batch import extract_async
 
         started = time.perf_counter()
         self.result, self.error = None, None
