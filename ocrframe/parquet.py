@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -94,8 +93,34 @@ def read_parquet(path: str | os.PathLike[str]) -> Extraction:
     return Extraction._from_arrow(tables)
 
 
-def _key(source: Any, sha256: Any) -> tuple[str, str]:
-    return (str(source), "" if sha256 is None else str(sha256))
+def _key(source: Any, sha256: Any, page: Any) -> tuple[str, str, str]:
+    """A document's identity: the file (source + content hash) and, for CapSolver, its page."""
+    return (str(source), "" if sha256 is None else str(sha256), "" if page is None else str(page))
+
+
+def _unit(source: str, page: str) -> str:
+    return f"{source}\x1f{page}"
+
+
+def _row_units(name: str, table: pa.Table) -> pa.ChunkedArray:
+    """For each row, the unit (source + page of the document) it belongs to.
+
+    ``documents`` and ``texts`` carry the document's page (set for CapSolver page images);
+    the cells of ``fields`` / ``items`` / ``taxes`` belong to a DocAI document, whose page is
+    null (their own ``page`` is the cell's page in the file).
+    """
+    source = table.column("source")
+    page: Any = pa.scalar("")
+    if name in ("documents", "texts"):
+        page = pc.fill_null(pc.cast(table.column("page"), pa.string()), "")
+    return pc.binary_join_element_wise(source, page, "\x1f")
+
+
+def _without(name: str, table: pa.Table, units: set[str]) -> pa.Table:
+    if not units or table.num_rows == 0:
+        return table
+    gone = pa.array(sorted(units), type=pa.string())
+    return table.filter(pc.invert(pc.is_in(_row_units(name, table), value_set=gone)))
 
 
 class ParquetDatasetWriter:
@@ -134,15 +159,15 @@ class ParquetDatasetWriter:
         self._run = f"part-{stamp}-{uuid.uuid4().hex[:8]}"
         self._seq = 0
         # What the folder held when this writer opened it: key -> (status, part file name).
-        self._existing: dict[tuple[str, str], tuple[str, str]] = {}
+        self._existing: dict[tuple[str, str, str], tuple[str, str]] = {}
         for file in _parts(self.path / "documents"):
-            cols = pq.read_table(file, columns=["source", "sha256", "status"]).to_pydict()
-            for src, sha, status in zip(
-                cols["source"], cols["sha256"], cols["status"], strict=True
+            cols = pq.read_table(file, columns=["source", "sha256", "page", "status"]).to_pydict()
+            for src, sha, page, status in zip(
+                cols["source"], cols["sha256"], cols["page"], cols["status"], strict=True
             ):
-                self._existing[_key(src, sha)] = (str(status), file.name)
-        self._seen: set[tuple[str, str]] = set()
-        # Old part name -> sources whose rows must go (replaced by this run).
+                self._existing[_key(src, sha, page)] = (str(status), file.name)
+        self._seen: set[tuple[str, str, str]] = set()
+        # Old part name -> units (source + page) whose rows must go (replaced by this run).
         self._drop: dict[str, set[str]] = {}
         self._buffer: dict[str, list[pa.Table]] = {name: [] for name in TABLES}
         self._buffered_rows = 0
@@ -158,36 +183,34 @@ class ParquetDatasetWriter:
             raise ValueError("ParquetDatasetWriter is closed")
         tables = extraction.to_arrow()
         docs = tables["documents"]
-        sources = docs.column("source").to_pylist()
-        shas = docs.column("sha256").to_pylist()
+        cols = docs.select(["source", "sha256", "page"]).to_pydict()
         keep_mask: list[bool] = []
-        kept_sources: set[str] = set()
-        dropped_sources: set[str] = set()
-        for src, sha in zip(sources, shas, strict=True):
-            key = _key(src, sha)
+        kept: set[str] = set()
+        dropped: set[str] = set()
+        for src, sha, page in zip(cols["source"], cols["sha256"], cols["page"], strict=True):
+            key = _key(src, sha, page)
+            unit = _unit(key[0], key[2])
             keep = key not in self._seen
             old = self._existing.get(key)
             if keep and old is not None:
                 if old[0] == "ok":
                     keep = False
                 else:
-                    self._drop.setdefault(old[1], set()).add(key[0])
+                    self._drop.setdefault(old[1], set()).add(unit)
                     self.replaced += 1
             if keep:
                 self._seen.add(key)
-                kept_sources.add(key[0])
+                kept.add(unit)
             else:
-                dropped_sources.add(key[0])
+                dropped.add(unit)
                 self.skipped += 1
             keep_mask.append(keep)
-        if dropped_sources:
+        if dropped:
             tables["documents"] = docs.filter(pa.array(keep_mask, type=pa.bool_()))
-            # Child rows carry the source only; a source both kept and skipped in one chunk keeps
-            # its rows (they cannot be told apart).
-            gone = pa.array(sorted(dropped_sources - kept_sources), type=pa.string())
+            # Child rows carry source (and page) only; a unit both kept and skipped in one chunk
+            # (two contents under one name) keeps its rows: they cannot be told apart.
             for name in TABLES[1:]:
-                t = tables[name]
-                tables[name] = t.filter(pc.invert(pc.is_in(t.column("source"), value_set=gone)))
+                tables[name] = _without(name, tables[name], dropped - kept)
         written = int(tables["documents"].num_rows)
         self.written += written
         for name in TABLES:
@@ -273,14 +296,13 @@ class ParquetDatasetWriter:
         self._seq += 1
         self._part_docs = 0
 
-    def _remove_rows(self, part_name: str, sources: Iterable[str]) -> None:
-        gone = pa.array(sorted(sources), type=pa.string())
+    def _remove_rows(self, part_name: str, units: set[str]) -> None:
         for name in TABLES:
             file = self.path / name / part_name
             if not file.exists():
                 continue
             old = pq.read_table(file)
-            kept = old.filter(pc.invert(pc.is_in(old.column("source"), value_set=gone)))
+            kept = _without(name, old, units)
             tmp = file.with_name(file.name + ".tmp")
             pq.write_table(kept, tmp)
             os.replace(tmp, file)

@@ -220,3 +220,41 @@ def test_duckdb_sums_match_pandas(tmp_path: Path, seed_answer: dict[str, Any]) -
 
 def test_docstring_examples() -> None:
     assert doctest.testmod(parquet).failed == 0
+
+
+def _captcha_pages(statuses: list[str], sha: str = "9" * 64) -> list[DocumentRecord]:
+    out = []
+    for page, status in enumerate(statuses, start=1):
+        if status == "ok":
+            response: dict[str, Any] = {"errorId": 0, "status": "ready", "taskId": f"T{page}",
+                                        "solution": {"text": f"page {page}"}}  # fmt: skip
+        else:
+            response = {"errorId": 1, "errorCode": "ERROR_CAPTCHA_UNSOLVABLE", "taskId": f"T{page}"}
+        out.append(
+            DocumentRecord(
+                source="scan.pdf",
+                service="capsolver",
+                model="common",
+                sha256=sha,
+                page=page,
+                pages=len(statuses),
+                response=response,
+            )
+        )
+    return out
+
+
+def test_capsolver_pages_are_separate_documents(tmp_path: Path) -> None:
+    Extraction.from_records(_captcha_pages(["ok", "failed", "ok"])).to_parquet(tmp_path)
+    back = read_parquet(tmp_path)
+    assert back.documents["page"].tolist() == [1, 2, 3]
+    assert back.texts["page"].tolist() == [1, 3]
+    # A later run: page 2 now solved, pages 1 and 3 sent again (already ok: skipped).
+    with ParquetDatasetWriter(tmp_path) as writer:
+        writer.append(Extraction.from_records(_captcha_pages(["ok", "ok", "ok"])))
+    assert (writer.written, writer.skipped, writer.replaced) == (1, 2, 1)
+    back = read_parquet(tmp_path)
+    docs = back.documents.sort_values("page")
+    assert docs["page"].tolist() == [1, 2, 3]
+    assert docs["status"].tolist() == ["ok", "ok", "ok"]
+    assert sorted(back.texts["text"]) == ["page 1", "page 2", "page 3"]
