@@ -10,12 +10,13 @@ Layout of a dataset folder::
 Every part exists in all five folders under the same name (possibly with no rows), so each folder
 is a complete table for DuckDB (``read_parquet('out/items/*.parquet')``), Polars or Spark. Each file
 carries the Arrow schema of :data:`ocrframe.frames.SCHEMAS` and key-value metadata
-``ocrframe.version``, ``ocrframe.table``, ``ocrframe.service``, ``ocrframe.model`` (the services and
-models of the part's documents, comma-separated) and ``ocrframe.created_at`` (UTC, ISO 8601).
-Nothing else: no key, no option value.
+``ocrframe.version``, ``ocrframe.table``, ``ocrframe.service``, ``ocrframe.model`` (the services
+and models of the documents in the part's first row group, comma-separated) and
+``ocrframe.created_at`` (UTC, ISO 8601). Nothing else: no key, no option value.
 
 **Adding a later run to the same folder** never duplicates a document. A document is identified by
-``source`` + ``sha256`` (the file's content). When the folder already holds that document:
+``source`` + ``sha256`` (the file's content), + ``page`` for a CapSolver page image. When the folder
+already holds that document:
 
 - with status ``ok``: the new one is **skipped** (with its fields, items, taxes, texts);
 - with status ``failed`` or ``pending``: the new one **replaces** it (the old rows are removed from
