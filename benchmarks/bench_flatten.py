@@ -14,7 +14,7 @@ distinct strings, not a handful. Everything starts from JSON text.
   taxes, with source and item / tax index added), one ``pandas.concat`` per table at the end, then
   ``pandas.to_numeric(errors="coerce")`` on the values (float, not exact: cheaper than our typing).
   Run on ``--baseline`` answers and scaled linearly to the full count.
-- **memory**: a fresh subprocess per mode reports its peak RSS (``ru_maxrss``) before and after
+- **memory**: a fresh subprocess per mode reports its RSS before and its peak RSS (VmHWM) after
   flattening: the whole batch at once, and the same batch streamed in chunks of 10,000 through
   ``ParquetDatasetWriter`` (what ``extract(out=...)`` does).
 """
@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -150,17 +149,25 @@ def run_baseline(texts: list[str]) -> tuple[float, dict[str, pd.DataFrame]]:
     return time.perf_counter() - t0, tables
 
 
+def _status_mb(field: str) -> float:
+    """A memory figure of this process from /proc/self/status, MiB.
+
+    VmHWM (peak RSS) rather than ``ru_maxrss``: Linux carries ``ru_maxrss`` over from the parent
+    through fork + exec, so a child started by a big parent would report the parent's peak.
+    """
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def _rss_mb() -> float:
-    """Peak RSS of this process so far, MiB (ru_maxrss is in KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return _status_mb("VmHWM")
 
 
 def _current_rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    return _status_mb("VmRSS")
 
 
 def memory_child(mode: str, n: int) -> None:
