@@ -13,9 +13,10 @@ Reading an answer never raises. The rules:
   ``ready`` is ``ok``, ``processing`` / ``idle`` ``pending``, an ``errorId`` other than 0 ``failed``
   with its ``errorCode`` and ``errorDescription``. No answer at all is ``failed`` (the record's
   error code, or ``no_answer``). An answer of no known shape is ``failed`` / ``malformed_answer``.
-- Whatever part of an answer can be read is read. Each departure from the documented shape (a list
-  that is not a list, a cell that is not an object, a missing key, a ``pageNumber`` that is not a
-  positive integer, a value that is not a string, a key repeated within one item, ...) is noted
+- Whatever part of an answer can be read is read. Each departure from the documented shape (a
+  ``fieldList`` / ``itemList`` / item that is not a list, a cell that is not an object, a missing
+  key, a ``pageNumber`` that is not a positive integer, a value neither string nor null, a key
+  repeated within one item, an unknown ``recognizeStatus``, ...) is noted
   with its path (``data.result.itemList[1][2].pageNumber: ...``). The notes go to the document's
   ``error_message``, and its ``error_code`` becomes ``malformed_answer`` unless it already holds
   a more specific code. ``status`` stays what the service said: an ``ok`` row with error_code
@@ -28,6 +29,9 @@ Reading an answer never raises. The rules:
   item.
 - ``item`` and ``tax`` are the 0-based positions in ``itemList`` / ``taxList`` (the same numbers
   as in the paths of the notes). Pages are 1-based, as the services give them.
+- ``value`` is always the string as received; ``number`` and ``date`` are parsed from it by
+  :mod:`ocrframe.values` (exact decimals; the ``dayfirst`` rule for dates such as "11/02/2019").
+  A value that parses as a number is not tried as a date.
 - Raw answers passed without a :class:`~ocrframe.records.DocumentRecord` get ``source`` from the
   mapping's key, or ``"#<position>"`` for a list.
 """
