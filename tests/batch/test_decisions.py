@@ -181,3 +181,14 @@ def test_make_options_normalises() -> None:
     assert o.score == 1.0 and isinstance(o.score, float)
     assert o.pages == (1, 2) and o.pages_text == "1-2"
     assert make_options().pages_text is None
+
+
+def test_first_wait_follows_stamina() -> None:
+    import stamina
+
+    from ocrframe.batch import first_wait
+
+    assert first_wait(2.5) == 2.5
+    assert all(0.5 <= first_wait(True) <= 1.5 for _ in range(50))
+    with stamina.set_testing(True):
+        assert first_wait(2.5) == 0.0 and first_wait(True) == 0.0
