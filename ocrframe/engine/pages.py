@@ -16,6 +16,7 @@ than the selection, or empty. A number below 1 is a :class:`~ocrframe.errors.Pag
 from __future__ import annotations
 
 import io
+import math
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -49,10 +50,10 @@ OCR_MAX_SIDE = 1600
 # to keep a poster-sized page from allocating gigabytes.
 _RENDER_MAX_SIDE = 6000
 
-# A page with fewer letters and digits than this in its text layer is treated as a scan.
-_MIN_TEXT_CHARS = 10
-# ... and so is a page with fewer than this many whose largest image covers most of the page
-# (a scan with a stamp or a page number added digitally).
+# A page with no letters or digits in its text layer is a scan; so is a page with fewer than
+# _SCAN_TEXT_CHARS whose largest image covers most of the page (a scan with a stamp or a page
+# number added digitally). A short born-digital page (no big image) keeps its text layer.
+_MIN_TEXT_CHARS = 1
 _SCAN_TEXT_CHARS = 200
 _SCAN_IMAGE_COVER = 0.5
 
@@ -242,11 +243,12 @@ def _largest_image_cover(page: Any) -> float:
     return best
 
 
-def _page_transform(page: Any) -> Callable[[float, float], tuple[float, float]]:
+def _page_transform(page: Any) -> tuple[float, float, float, float, float, float]:
     """PDF user space -> top-left page space in points, as pdfium displays the page.
 
-    Built from pdfium's own page-to-device mapping (which knows the crop box and /Rotate), at a
-    fine integer resolution, so words line up with what :func:`_render` draws.
+    Returns ``(a, b, c, d, e, f)`` with ``x' = a*x + c*y + e`` and ``y' = b*x + d*y + f``, built
+    from pdfium's own page-to-device mapping (which knows the crop box and /Rotate) at a fine
+    integer resolution, so words line up with what :func:`_render` draws.
     """
     import pypdfium2.raw as pdfium_c
 
@@ -262,25 +264,32 @@ def _page_transform(page: Any) -> Callable[[float, float], tuple[float, float]]:
     ox, oy = device(0.0, 0.0)
     ax, ay = device(1000.0, 0.0)
     bx, by = device(0.0, 1000.0)
-    a, b = (ax - ox) / 1000, (ay - oy) / 1000
-    c, d = (bx - ox) / 1000, (by - oy) / 1000
+    return (ax - ox) / 1000, (ay - oy) / 1000, (bx - ox) / 1000, (by - oy) / 1000, ox, oy
 
-    def transform(x: float, y: float) -> tuple[float, float]:
-        return ox + a * x + c * y, oy + b * x + d * y
 
-    return transform
+# Reading frames for the four directions text can run on a displayed page: (u, v) = frame(x, y)
+# turns display coordinates so that the text runs along +u and lines stack along +v.
+_FRAMES: tuple[Callable[[float, float], tuple[float, float]], ...] = (
+    lambda x, y: (x, y),  # left to right
+    lambda x, y: (y, -x),  # top to bottom
+    lambda x, y: (-x, -y),  # right to left (upside down)
+    lambda x, y: (-y, x),  # bottom to top
+)
 
 
 @dataclass(slots=True)
 class _Run:
-    """Characters of one word being collected."""
+    """Characters of one word being collected: display box, and extent in its reading frame."""
 
     chars: list[str]
+    direction: int
     x0: float
     y0: float
     x1: float
     y1: float
-    last_x1: float
+    v0: float
+    v1: float
+    last_u1: float
 
     def word(self) -> Word:
         return Word("".join(self.chars).translate(_LIGATURES), self.x0, self.y0, self.x1, self.y1)
@@ -290,9 +299,9 @@ def _text_layer_words(page: Any) -> tuple[list[Word], int]:
     """The words of a page's text layer in reading order, and how many letters/digits it has."""
     import pypdfium2.raw as pdfium_c
 
+    a, b, c, d, e, f = _page_transform(page)
     textpage = page.get_textpage()
     try:
-        transform = _page_transform(page)
         count = textpage.count_chars()
         words: list[Word] = []
         letters = 0
@@ -310,24 +319,33 @@ def _text_layer_words(page: Any) -> tuple[list[Word], int]:
             # Loose boxes span the font's ascent to descent: every character of a line gets the
             # same height, which makes line grouping and word gaps stable.
             left, bottom, right, top = textpage.get_charbox(index, loose=True)
-            xa, ya = transform(left, top)
-            xb, yb = transform(right, bottom)
+            xa, ya = a * left + c * top + e, b * left + d * top + f
+            xb, yb = a * right + c * bottom + e, b * right + d * bottom + f
             x0, x1 = min(xa, xb), max(xa, xb)
             y0, y1 = min(ya, yb), max(ya, yb)
+            # The direction the text runs on the displayed page (rotated pages, rotated text).
+            angle = pdfium_c.FPDFText_GetCharAngle(textpage, index)
+            ux, uy = math.cos(angle), math.sin(angle)
+            vx, vy = a * ux + c * uy, b * ux + d * uy
+            direction = (0 if vx >= 0 else 2) if abs(vx) >= abs(vy) else (1 if vy >= 0 else 3)
+            frame = _FRAMES[direction]
+            (pu, pv), (qu, qv) = frame(x0, y0), frame(x1, y1)
+            u0, u1, v0, v1 = min(pu, qu), max(pu, qu), min(pv, qv), max(pv, qv)
             if run is not None:
-                h = max(run.y1 - run.y0, y1 - y0, 0.1)
-                same_line = abs((y0 + y1) / 2 - (run.y0 + run.y1) / 2) < 0.5 * h
-                gap = x0 - run.last_x1
-                if not same_line or gap > 0.25 * h or gap < -0.5 * h:
+                h = max(run.v1 - run.v0, v1 - v0, 0.1)
+                same_line = abs((v0 + v1) / 2 - (run.v0 + run.v1) / 2) < 0.5 * h
+                gap = u0 - run.last_u1
+                if direction != run.direction or not same_line or gap > 0.25 * h or gap < -0.5 * h:
                     words.append(run.word())
                     run = None
             if run is None:
-                run = _Run([char], x0, y0, x1, y1, x1)
+                run = _Run([char], direction, x0, y0, x1, y1, v0, v1, u1)
             else:
                 run.chars.append(char)
                 run.x0, run.y0 = min(run.x0, x0), min(run.y0, y0)
                 run.x1, run.y1 = max(run.x1, x1), max(run.y1, y1)
-                run.last_x1 = x1
+                run.v0, run.v1 = min(run.v0, v0), max(run.v1, v1)
+                run.last_u1 = u1
         if run is not None:
             words.append(run.word())
     finally:
