@@ -142,10 +142,10 @@ def group_lines(page: Page) -> list[Line]:
         for near in (slot - 2, slot - 1, slot, slot + 1, slot + 2):
             for line in buckets.get(near, ()):
                 last = line[-1]
-                if word.x0 < last.x1 - 0.6 * max(word.height, last.height):
-                    continue
                 overlap = min(word.y1, last.y1) - max(word.y0, last.y0)
                 score = overlap / max(1e-6, min(word.height, last.height))
+                if word.x0 < last.x1 - 0.6 * max(word.height, last.height) and score < 0.8:
+                    continue
                 # a far-away word only joins a line it is well aligned with
                 gap = word.x0 - last.x1
                 need = 0.5 if gap < 4 * max(word.height, last.height) else 0.65
@@ -156,7 +156,21 @@ def group_lines(page: Page) -> list[Line]:
             lines.append(best)
         else:
             buckets[int(best[-1].cy // step)].remove(best)
-            best.append(word)
+            last = best[-1]
+            shared = last.x1 - word.x0
+            narrow = min(word.x1 - word.x0, last.x1 - last.x0)
+            if shared > 1.0 and shared > 0.3 * narrow:
+                # overlapping glyph runs (ligatures a PDF writes twice): one word
+                best[-1] = Word(
+                    last.text + word.text,
+                    last.x0,
+                    min(last.y0, word.y0),
+                    max(last.x1, word.x1),
+                    max(last.y1, word.y1),
+                    last.confidence,
+                )
+            else:
+                best.append(word)
         buckets.setdefault(int(word.cy // step), []).append(best)
     out = [Line(page.number, ws) for ws in lines]
     out.sort(key=lambda ln: (ln.cy, ln.words[0].x0))
@@ -178,10 +192,16 @@ def _phrases(line: Line, gap_factor: float = 1.2) -> list[Phrase]:
     return result
 
 
+# Label words may be spread wider than ordinary words ("Facture     n° 12"); values further
+# away than this many line heights are in another column.
+_LABEL_GAP = 2.5
+
+
 def _line_hits(line: Line) -> list[_Hit]:
-    """Field labels on ``line`` that pass :func:`_label_ok`."""
+    """Field labels on ``line`` that look like labels (see :func:`_label_ok`), left to right."""
     if "hits" not in line.cache:
-        line.cache["hits"] = [h for h in _find_hits(_phrases(line), _FIELD_INDEX) if _label_ok(h)]
+        hits = sorted(_find_hits(_phrases(line, _LABEL_GAP), _FIELD_INDEX), key=lambda h: h.x0)
+        line.cache["hits"] = [h for h in hits if _label_ok(h, hits)]
     result: list[_Hit] = line.cache["hits"]
     return result
 
@@ -296,13 +316,22 @@ def _find_hits(phrases: Iterable[Phrase], index: dict[str, list[_LabelPattern]])
     return hits
 
 
-def _label_ok(hit: _Hit) -> bool:
-    """A label starts its phrase (after bullets), or ends in a colon."""
-    if all(not re.search(r"\w", t) for t in hit.phrase.tokens[: hit.start]):
+def _label_ok(hit: _Hit, hits: Sequence[_Hit] = ()) -> bool:
+    """A label starts its phrase (after bullets), ends in a colon, or follows another label
+    (a row of column labels: "Invoice Date   Due Date   Reference")."""
+    tokens = hit.phrase.tokens
+    if all(not re.search(r"\w", t) for t in tokens[: hit.start]):
         return True
     last = hit.phrase.words[hit.end - 1].text
     nxt = hit.phrase.words[hit.end].text if hit.end < len(hit.phrase.words) else ""
-    return last.endswith(":") or nxt.startswith(":")
+    if last.endswith(":") or nxt.startswith(":"):
+        return True
+    before = hit.start - 1
+    while before >= 0 and not re.search(r"[^\W\d_]", tokens[before]):
+        if re.search(r"\d", tokens[before]):
+            return True  # after a number: a row of values and labels ("Tax 20 %  Total")
+        before -= 1
+    return any(h.phrase is hit.phrase and h.end - 1 == before for h in hits)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -360,7 +389,8 @@ def _parse_kind(kind: str, text: str, month_first: bool) -> tuple[str, dict[str,
                 prev = tokens[i - 1] if i > 0 else ""
                 if re.fullmatch(r"[A-Z]{1,2}", prev):
                     clean = f"{prev} {clean}"
-                return clean.strip(".").lstrip("#"), {}
+                clean = re.sub(r"^(?:[Nn][°º]|[Nn][Oo]\.|[Nn][Rr]\.|#)\s*", "", clean)
+                return clean.strip("."), {}
             if re.search(r"\d", clean) and len(clean) >= 3:
                 return None
         return None
@@ -400,48 +430,75 @@ _NUMERIC_KEYS = ("quantity", "unitPrice", "taxRate", "totalPriceExclTax", "total
 
 
 def _find_header(line: Line) -> list[_Column] | None:
+    """The columns of a table header row, left to right, or None if ``line`` is not one."""
+    if "header" in line.cache:
+        cached: list[_Column] | None = line.cache["header"]
+        return cached
+    line.cache["header"] = None
     phrases = _phrases(line, gap_factor=0.9)
-    hits = _find_hits(phrases, _COLUMN_INDEX)
-    # a header phrase is mostly label words: ignore hits inside long sentences
+    hits = sorted(_find_hits(phrases, _COLUMN_INDEX), key=lambda h: h.x0)
+    covered: dict[int, int] = {}
+    for h in hits:
+        covered[id(h.phrase)] = covered.get(id(h.phrase), 0) + h.end - h.start
+    for h in hits:
+        words = len([t for t in h.phrase.tokens if t])
+        if words > 3 and covered[id(h.phrase)] < 0.5 * words:
+            return None  # label words inside a sentence
+    # two description-like columns ("Artikel", "Omschrijving"): the more specific one is the
+    # description, the other a code
+    descriptions = [h for h in hits if h.field == "description"]
+    main_desc = min(descriptions, key=lambda h: h.rank) if descriptions else None
     columns: list[_Column] = []
     seen: set[str] = set()
-    for hit in sorted(hits, key=lambda h: h.x0):
-        if len(hit.phrase.words) > 6:
-            return None
+    for hit in hits:
         key = hit.field
+        if key == "description" and hit is not main_desc:
+            key = "_code"
         if key in seen:
-            # a second "total" / "tax" column: the incl.-tax amount or the tax amount
+            # a second amount or tax column: the incl.-tax amount, the tax amount
             if key == "totalPriceExclTax" and "totalPriceInclTax" not in seen:
                 key = "totalPriceInclTax"
             elif key == "taxRate":
                 key = "_taxAmount"
             else:
-                continue
+                key = "_other"
         seen.add(key)
         columns.append(_Column(key, hit.x0, hit.x1))
     numeric = [c for c in columns if c.key in _NUMERIC_KEYS]
-    if "description" not in seen or len(numeric) < 2:
+    if main_desc is None or len(numeric) < 2:
         return None
-    # header words that matched nothing still widen their neighbour ("Prix unitaire HT")
+    line.cache["header"] = columns
     return columns
 
 
 def _assign(columns: list[_Column], word: Word) -> str | None:
+    """The column a row's word belongs to: numbers by overlap with their header, text by the
+    description column's span (from its header to the next column)."""
+    desc_index = next(i for i, c in enumerate(columns) if c.key == "description")
+    desc = columns[desc_index]
+    desc_end = columns[desc_index + 1].x0 if desc_index + 1 < len(columns) else 1e9
+    desc_start = desc.x0 - 15
+    if desc_index > 0:
+        desc_start = max(desc_start, min(desc.x0, columns[desc_index - 1].x1 + 4))
+    in_desc = desc_start <= word.x0 and word.x1 <= desc_end - 2
     best, best_overlap = None, 0.0
     for c in columns:
+        if c.key == "description":
+            continue
         overlap = min(word.x1, c.x1 + 4) - max(word.x0, c.x0 - 4)
         if overlap > best_overlap:
             best, best_overlap = c.key, overlap
+    if in_desc:
+        return "description"
     if best is not None:
         return best
-    # no overlap: right-aligned numbers sit under their header's right edge; left text under
-    # its left edge
-    desc = next((c for c in columns if c.key == "description"), None)
-    first_num = min((c.x0 for c in columns if c.key != "description"), default=1e9)
-    if desc is not None and word.x1 < first_num - 2:
+    if desc_start <= word.x0 < desc_end:
         return "description"
-    nearest = min(columns, key=lambda c: min(abs(word.x1 - c.x1), abs(word.cx - (c.x0 + c.x1) / 2)))
-    return nearest.key
+    # right-aligned numbers wider than their header: the column whose right edge is nearest
+    after = [c for c in columns if c.x0 >= desc_end - 1]
+    if not after or word.x0 < desc_end:
+        return None
+    return min(after, key=lambda c: abs(word.x1 - c.x1)).key
 
 
 def _line_has_totals_label(line: Line) -> str | None:
@@ -487,9 +544,15 @@ def _read_tables(
                     if key:
                         cells.setdefault(key, []).append(word.text)
                 numbers = {
-                    k: " ".join(v) for k, v in cells.items() if k != "description"
-                    and find_amounts(" ".join(v))
+                    k: " ".join(v)
+                    for k, v in cells.items()
+                    if k != "description" and find_amounts(" ".join(v))
                 }
+                if totals is not None and not re.search(r"\d", line.text):
+                    # a label without a number ("excl. MwSt." under a column title): not a row
+                    used.add(id(line))
+                    i += 1
+                    continue
                 if totals is not None:
                     if totals == "netAmount" and not _is_final_subtotal(lines, i, columns):
                         # a section's subtotal: the table goes on below it
@@ -503,6 +566,8 @@ def _read_tables(
                 has_amount = any(
                     k in numbers for k in ("unitPrice", "totalPriceExclTax", "totalPriceInclTax")
                 )
+                if has_amount and not cells.get("description"):
+                    break  # amounts without a description: a totals row, the table is over
                 if has_amount:
                     current = {k: list(v) for k, v in cells.items()}
                     current["_page"] = [str(page)]
@@ -513,13 +578,16 @@ def _read_tables(
                     current is not None
                     and not after_subtotal
                     and cells.get("description")
+                    and not numbers
                     and line.y0 - last_y < 2.2 * line.height
                 ):
                     current.setdefault("description", [])
                     current["description"].append("\n" + " ".join(cells["description"]))
                     items[-1] = _row_cells(current, page, month_first)
                 else:
-                    current = None if not cells.get("description") else current
+                    # a line with numbers but no price (a bundle's part), or far below: the
+                    # description above is complete
+                    current = None
                 used.add(id(line))
                 last_y = line.y1
                 i += 1
@@ -598,43 +666,45 @@ def _month_first(pages: Sequence[Page]) -> bool:
     return votes[True] > votes[False]
 
 
-def _candidates(
-    hit: _Hit, lines: list[Line], all_hits_by_line: dict[int, list[_Hit]]
-) -> list[tuple[str, Phrase | None]]:
+def _candidates(hit: _Hit, kind: str, lines: list[Line]) -> list[str]:
     """Texts where ``hit``'s value may be: the same line to the right, then just below."""
-    out: list[tuple[str, Phrase | None]] = []
+    out: list[str] = []
     line = hit.phrase.line
-    rest = _phrase_text_after(hit.phrase, hit.end)
-    later_hits = [
-        h for h in all_hits_by_line.get(id(line), []) if h.x0 > hit.x1 and _label_ok(h)
-    ]
-    stop_x = min((h.x0 for h in later_hits), default=1e9)
-    phrases = _phrases(line)
-    right = [p for p in phrases if p.x0 > hit.x1 + 0.5 and p.x0 < stop_x and p is not hit.phrase]
-    same_phrase_label = any(
-        h.phrase is hit.phrase and h.start >= hit.end and _label_ok(h)
-        for h in all_hits_by_line.get(id(line), [])
+    hits = _line_hits(line)
+    # the rest of the label's phrase, up to the next label in it
+    stop = min(
+        (h.start for h in hits if h.phrase is hit.phrase and h.start >= hit.end),
+        default=len(hit.phrase.words),
     )
-    if same_phrase_label:
-        rest = ""
-    if rest.strip(" :"):
-        out.append((rest, hit.phrase))
-    if right:
-        out.append((" ".join(p.text for p in right), right[0]))
+    rest_words = hit.phrase.words[hit.end : stop]
+    rest = " ".join(w.text for w in rest_words)
+    end_x = rest_words[-1].x1 if rest_words else hit.x1
+    stop_x = min((h.x0 for h in hits if h.x0 > end_x), default=1e9)
+    if stop < len(hit.phrase.words):
+        stop_x = min(stop_x, hit.phrase.words[stop].x0)
+    right = [p for p in _phrases(line) if p.x0 > end_x + 0.5 and p.x1 < stop_x + 0.5]
+    right_text = " ".join(p.text for p in right)
+    if kind == "amount":
+        # the last amount up to the next label: "Tax 15% on $112.90   $16.94"
+        if rest.strip(" :") or right:
+            out.append(f"{rest} {right_text}".strip())
+    else:
         if rest.strip(" :"):
-            out.append((rest + " " + " ".join(p.text for p in right), hit.phrase))
-    # below: the next lines, aligned with the label
+            out.append(rest)
+        if right:
+            out.append(right[0].text if kind in ("name", "text") else right_text)
+    # below: the next line, aligned with the label
     index = next((k for k, ln in enumerate(lines) if ln is line), -1)
     h = line.height
+    x0, x1 = hit.x0 - 2, max(hit.x1, end_x) + 2
     for below in lines[index + 1 : index + 4]:
         if below.y0 - line.y1 > 2.5 * h:
             break
         if below.y0 < line.y1 - 0.3 * h:
             continue
         for p in _phrases(below):
-            overlap = min(p.x1, hit.phrase.x1 + 2) - max(p.x0, hit.x0 - 2)
-            if overlap > 0:
-                out.append((p.text, p))
+            if min(p.x1, x1) - max(p.x0, x0) > 0:
+                out.append(p.text)
         break
     return out
 
@@ -659,14 +729,11 @@ def extract_invoice(pages: list[Page]) -> dict[str, Any]:
     for page in pages:
         lines = [ln for ln in lines_by_page[page.number] if id(ln) not in table_lines]
         hits = [h for ln in lines for h in _line_hits(ln)]
-        by_line: dict[int, list[_Hit]] = {}
-        for h in hits:
-            by_line.setdefault(id(h.phrase.line), []).append(h)
         for hit in hits:
             kind = FIELD_KINDS[hit.field]
             if kind == "none":
                 continue
-            for text, _where in _candidates(hit, lines, by_line):
+            for text in _candidates(hit, kind, lines):
                 parsed = _parse_kind(kind, text, month_first)
                 if parsed is None:
                     continue
@@ -690,11 +757,7 @@ def extract_invoice(pages: list[Page]) -> dict[str, Any]:
                 # amounts: the last of equally specific labels wins (the final total comes
                 # last); others: the first
                 better = previous is None or hit.rank < previous[0]
-                if (
-                    previous is not None
-                    and hit.rank == previous[0]
-                    and kind == "amount"
-                ):
+                if previous is not None and hit.rank == previous[0] and kind == "amount":
                     better = True
                 if better:
                     found[hit.field] = (hit.rank, _Value(value, page.number, extra))
@@ -797,48 +860,85 @@ def _clean_name(value: str) -> str:
     return value.strip(" ,;:")
 
 
+# Words on a title line that are not part of a name.
+_NOT_NAME = frozenset(DOCUMENT_TYPES) | {"kopie", "copy", "copie", "duplicate", "duplikat",
+                                          "original", "tax", "page", "seite"}
+
+
+_LEGAL_FORM = re.compile(
+    r"(?<!\w)(?:b\.?v\.?|n\.?v\.?|gmbh|ag|kg|e\.k\.|ohg|ug|ltd\.?|limited|inc\.?|llc|plc|"
+    r"corp\.?|co\.|s\.?a\.?s?|sarl|eurl|sas|s\.?r\.?l\.?|s\.?p\.?a\.?|sp\. z o\.o\.|"
+    r"pvt\.?|oy|ab|as|aps)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _plausible_name(text: str) -> str | None:
+    """``text`` cleaned to a company or person name, or None if it does not look like one."""
+    words = [w for w in text.split() if _token(w) not in _NOT_NAME]
+    name = _clean_name(" ".join(words))
+    squeezed = name.replace(" ", "")
+    letters = sum(c.isalpha() for c in squeezed)
+    if letters < 2 or letters < 0.6 * len(squeezed) or len(name) > 60:
+        return None
+    if name.startswith("(") or re.search(r"[#@]|www\.|https?:|\.(?:com|de|fr|nl)\b", name):
+        return None
+    return name
+
+
 def _seller(
     found: dict[str, tuple[int, _Value]],
     pages: Sequence[Page],
     lines_by_page: dict[int, list[Line]],
 ) -> tuple[str, int] | None:
-    if "sellerName" in found:
-        v = found["sellerName"][1]
-        return _clean_name(v.value), v.page
+    """The issuer: after a seller label near the top of page 1; else the most prominent name
+    at the top of page 1; else the first name at the top left, above the first label."""
     if not pages:
         return None
     page = pages[0]
-    lines = lines_by_page[page.number]
+    if "sellerName" in found:
+        v = found["sellerName"][1]
+        name = _plausible_name(v.value)
+        if name is not None and v.page == page.number:
+            return name, v.page
+    lines = [ln for ln in lines_by_page[page.number] if ln.y0 < page.height * 0.35]
     if not lines:
         return None
-    heights = sorted(ln.height for ln in lines)
-    body = heights[len(heights) // 2]
-    label_lines = {id(ln) for ln in lines if _line_hits(ln)}
-    best: tuple[float, str] | None = None
-    doc_words = {k for k in DOCUMENT_TYPES if " " not in k}
+    # a name with a legal form ("Coolblue B.V.", "QualityHosting AG") above the buyer's block
     for ln in lines:
-        if ln.y0 > page.height * 0.35:
+        if any(h.field == "buyerName" for h in _line_hits(ln)):
             break
         for phrase in _phrases(ln):
-            words = [w for w in phrase.words if _token(w.text) not in doc_words]
-            if not words or " ".join(_token(w.text) for w in phrase.words) in DOCUMENT_TYPES:
+            name = _plausible_name(phrase.text)
+            if name is not None and _LEGAL_FORM.search(name):
+                return name, page.number
+    body = median(ln.height for ln in lines_by_page[page.number])
+    best: tuple[float, str] | None = None
+    for ln in lines:
+        if any(h.field != "_other" for h in _line_hits(ln)) and ":" in ln.text:
+            continue
+        for phrase in _phrases(ln):
+            name = _plausible_name(phrase.text)
+            if name is None:
                 continue
-            text = " ".join(w.text for w in words)
-            letters = sum(c.isalpha() for c in text)
-            if letters < 2 or letters < 0.6 * len(text.replace(" ", "")):
-                continue
-            if id(ln) in label_lines and ":" in phrase.text:
-                continue
-            if re.search(r"@|www\.|https?:", text):
-                continue
-            h = median(w.height for w in words)
+            h = median(w.height for w in phrase.words if _token(w.text) not in _NOT_NAME)
             if h < body * 1.15:
                 continue
-            # bigger wins; among equals the higher one
-            score = h * 100 - ln.y0 * 0.01
+            score = h * 100 - ln.y0 * 0.01  # bigger wins; among equals the higher one
             if best is None or score > best[0]:
-                best = (score, _clean_name(text))
-    return (best[1], page.number) if best else None
+                best = (score, name)
+    if best is not None:
+        return best[1], page.number
+    for ln in lines:
+        if _line_hits(ln):
+            break  # the document's labelled part (or the buyer's block) starts here
+        first = _phrases(ln)[0]
+        if first.x0 > page.width * 0.2:
+            continue
+        name = _plausible_name(first.text)
+        if name is not None:
+            return name, page.number
+    return None
 
 
 # ----------------------------------------------------------------------------------------------

@@ -25,6 +25,9 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
         "facture numero", "numero facture", "ref facture", "numero d'avoir",
         "factuurnummer", "factuur nr", "factuurnr", "faktura nr", "numer faktury", "nr faktury",
         "numero de factura", "factura no", "fattura n", "numero fattura",
+        # the document's own title followed by its number: "Invoice INV-12", "Factuur" over a
+        # column of values
+        "invoice", "rechnung", "facture", "factuur", "faktura",
     ),
     "invoiceDate": (
         "invoice date", "date of invoice", "date of issue", "issue date", "issued on", "billing date",
@@ -58,7 +61,7 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
         "gesamtbetrag", "bruttobetrag", "rechnungsbetrag", "summe brutto", "gesamtsumme",
         "endbetrag", "gesamt brutto", "brutto", "total ttc", "montant ttc", "total facture",
         "montant total", "totaal incl btw", "totaal", "razem brutto", "importe total",
-        "totale fattura", "total",
+        "totale fattura", "razem", "total",
     ),
     "netAmount": (
         "total excl tax", "total excl. tax", "total excluding tax", "total excl vat",
@@ -66,7 +69,8 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
         "total ht", "montant ht", "total hors taxes", "sous-total ht", "nettobetrag",
         "summe netto", "nettosumme", "gesamt netto", "netto", "warenwert", "exclusief btw",
         "totaal excl btw", "subtotal", "sub total", "sub-total", "zwischensumme", "sous-total",
-        "subtotaal", "razem netto", "net",
+        "subtotaal", "razem netto", "grondslag", "base ht", "base imposable",
+        "bemessungsgrundlage",
     ),
     "totalTax": (
         "total tax", "tax total", "total vat", "vat total", "tax amount", "vat amount",
@@ -132,12 +136,14 @@ TOTALS_FIELDS = frozenset({"amountDue", "grossAmount", "netAmount", "totalTax", 
 
 COLUMN_LABELS: dict[str, tuple[str, ...]] = {
     "description": (
-        "description", "item description", "item", "items", "product", "product title",
-        "product name", "service", "services", "details", "article", "particulars", "activity",
-        "beschreibung", "bezeichnung", "artikel", "artikelbezeichnung", "leistung", "position",
-        "produkt", "designation", "libelle", "description des prestations", "prestation",
-        "omschrijving", "nazwa towaru", "nazwa", "descripcion", "descrizione",
+        "description", "item description", "beschreibung", "bezeichnung", "artikelbezeichnung",
+        "designation", "libelle", "description des prestations", "omschrijving", "descripcion",
+        "descrizione", "nazwa towaru", "product title", "product name", "particulars",
+        "item", "items", "product", "service", "services", "details", "article", "activity",
+        "artikel", "leistung", "produkt", "prestation", "nazwa",
     ),
+    "_index": ("pos", "pos.", "position", "#", "no", "nr", "lp", "item no", "art.-nr", "art-nr",
+               "sku", "code", "ref", "reference", "artikelnummer", "artikelnr"),
     "quantity": (
         "qty", "quantity", "qnty", "units", "hours", "hrs", "menge", "anzahl", "stuck", "qte",
         "quantite", "nombre", "nb", "aantal", "hoeveelheid", "ilosc", "cantidad", "quantita",

@@ -87,7 +87,11 @@ _CURRENCY_WORDS = {
     "zlotych": "PLN",
 }
 
-_CUR_RE = r"(?:€|\$|£|₹|¥|zł|Rs\.?|US\$|(?<![A-Za-z])(?:" + "|".join(sorted(_CURRENCY_CODES)) + r")(?![A-Za-z]))"
+_CUR_RE = (
+    r"(?:€|\$|£|₹|¥|zł|Rs\.?|US\$|(?<![A-Za-z])(?:"
+    + "|".join(sorted(_CURRENCY_CODES))
+    + r")(?![A-Za-z]))"
+)
 # An amount: optional sign, digits with optional thousands separators (, . space ' or narrow
 # no-break space) and an optional decimal part of 1-2 digits; or digits with a decimal part only.
 _NUM_RE = (
@@ -280,7 +284,8 @@ def find_currency_marks(text: str) -> list[tuple[str, bool]]:
     """
     out: list[tuple[str, bool]] = []
     for m in re.finditer(
-        r"(US\$|€|\$|£|₹|¥|zł|(?<![A-Za-z])Rs\.?(?=\s?\d)|(?<![A-Za-z])[A-Z]{3}(?![A-Za-z]))", text
+        r"(US\$|€|\$|£|₹|¥|zł|(?<![A-Za-z])Rs\.?(?=\s?-?\d)|(?<![A-Za-z])[A-Z]{3}(?![A-Za-z]))",
+        text,
     ):
         token = m.group(1)
         code = token if token in _CURRENCY_CODES else _CURRENCY_SYMBOLS.get(token.lower())

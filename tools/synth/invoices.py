@@ -733,8 +733,15 @@ def _draw(cv: _Canvas, spec: InvoiceSpec) -> None:
         seller_block(margin, 60)
         cv.text(w - margin, 60, _label(spec, "title"), size=18, bold=True, align="right")
         y = 90.0
+        from reportlab.pdfbase.pdfmetrics import stringWidth
+
+        widest = max(
+            stringWidth(label + colon, cv.bold, 9) + stringWidth(value, cv.regular, 9)
+            for label, value in meta
+        )
+        label_x = min(w - 230, w - margin - widest - 12)  # never overlapping its value
         for label, value in meta:
-            cv.text(w - 230, y, label + colon, size=9, bold=True)
+            cv.text(label_x, y, label + colon, size=9, bold=True)
             cv.text(w - margin, y, value, size=9, align="right")
             y += 13
         y = max(buyer_block(margin, 150), y) + 25
