@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -303,8 +304,16 @@ def test_official_capsolver_sdk_gets_the_same_text(
 
     from ocrframe.services import capsolver as client_module
 
-    client_class = getattr(client_module, "CapSolverClient", None)
+    client_class = getattr(client_module, "AsyncCapSolverClient", None)
     if client_class is not None and hasattr(client_class, "image_to_text"):
-        with client_class(key, base_url=server.url) as ours:
-            texts.append(ours.image_to_text(png, module="common")["solution"]["text"])
+
+        async def ours() -> str:
+            async with client_class(key, base_url=server.url) as client:
+                answer = await client.image_to_text(png, module="common")
+            return str(answer["solution"]["text"])
+
+        # asyncio.run: a loop of the test's own, closed at the end (the sync client's
+        # background loop would outlive the test).
+        texts.append(asyncio.run(ours()))
+    assert len(texts) == 2, "ocrframe's CapSolver client is there: it must be compared too"
     assert set(texts) == {sdk["solution"]["text"]}
