@@ -115,6 +115,7 @@ _MODEL_IDS = frozenset(m["modelId"] for m in DOCAI_MODELS)
 
 _CAPSOLVER_BALANCE = 1_000_000.0
 _STORE_LIMIT = 100_000
+_LARGE = 1_000_000
 _LOG = logging.getLogger("ocrframe.engine")
 T = TypeVar("T")
 
@@ -404,10 +405,19 @@ async def _docai_fields(request: Request, *, upload: bool) -> tuple[dict[str, st
     if not encoded.strip():
         raise _BadRequest(400, "encodeString is required")
     try:
-        data = base64.b64decode("".join(encoded.split()), validate=True)
+        data = await _off_loop_if_large(
+            lambda: base64.b64decode("".join(encoded.split()), validate=True), len(encoded)
+        )
     except (binascii.Error, ValueError) as exc:
         raise _BadRequest(400, "encodeString is not valid base64") from exc
     return fields, data
+
+
+async def _off_loop_if_large(fn: Callable[[], T], size: int) -> T:
+    """Run ``fn`` in a thread when its input is large (tens of ms of decoding or hashing)."""
+    if size < _LARGE:
+        return fn()
+    return await asyncio.to_thread(fn)
 
 
 def _recognise(
@@ -479,7 +489,7 @@ async def _identify(request: Request, *, upload: bool) -> Response:
     except _BadRequest as exc:
         return _docai_error(exc.code, exc.message, started=started)
 
-    sha = hashlib.sha256(content).hexdigest()
+    sha = await _off_loop_if_large(lambda: hashlib.sha256(content).hexdigest(), len(content))
     entry = _entry(request)
     entry.sha256 = sha
     fault = engine.faults.draw(request.url.path, sha, DOCAI_SUBMIT_KINDS)

@@ -423,3 +423,17 @@ async def test_embedded_transport_is_one_shared_app() -> None:
     assert engine_app.ENGINE_BASE_URL.endswith(".invalid")
     async with httpx.AsyncClient(transport=first, base_url=ENGINE_BASE_URL) as client:
         assert (await client.post("/getBalance", json={})).json()["errorId"] == 0
+
+
+async def test_large_files_are_decoded_and_hashed(fake: FakeEngine) -> None:
+    big = PDF_BYTES + bytes(range(256)) * 6000  # ~1.5 MB: decoded and hashed off the loop
+    async with client_for() as client:
+        answer = await client.post(
+            BY_B64, data={"modelId": "text", "encodeString": base64.b64encode(big).decode()}
+        )
+        log = (await client.get("/_engine/requests")).json()["requests"]
+    assert answer.json()["data"]["recognizeStatus"] == "1"
+    assert fake.calls == [(big, None)]
+    import hashlib
+
+    assert log[0]["sha256"] == hashlib.sha256(big).hexdigest()
