@@ -421,6 +421,21 @@ def test_capsolver_splits_multi_page_files(tmp_path: Path, make: Any) -> None:
     )
     assert len(seen) == 6
     assert sorted(again.documents["source"]) == ["one.png", "three.pdf", "two.tif"]
+    # Streamed to a dataset, every page image is its own document row.
+    streamed = ocrframe.extract(
+        folder,
+        service="capsolver",
+        api_key=KEY,
+        base_url="https://cap.test",
+        model="common",
+        transport=httpx.MockTransport(handler),
+        cache=tmp_path / "c.sqlite3",
+        progress=False,
+        out=tmp_path / "out",
+    )
+    assert len(seen) == 6
+    assert len(streamed.documents) == 6 and len(streamed.texts) == 6
+    assert streamed.summary.cached == 6
 
 
 async def test_same_content_in_flight_together_is_sent_once(tmp_path: Path, make: Any) -> None:
