@@ -14,6 +14,9 @@ The rules, so that whoever edits the README can keep this test true:
   (``pip install``) or run the test suite (``pytest``, ``.ci/run``) are left to CI: the whole
   command must then appear, word for word, as a line of ``.ci/run`` (pip's ``-q`` / ``--quiet``
   aside). The other parts of the same command are run here.
+- A command that starts the engine's server (``ocrframe serve ...``) is run until it says it is
+  listening, then stopped; later commands cannot talk to it (show such a pair in one Python block
+  instead if it matters).
 - The first command is the quick start: it makes a virtualenv, installs ocrframe with the
   ``engine`` extra and runs ``ocrframe extract data/sample...``. The second runs the tests.
 
@@ -216,6 +219,16 @@ for step in steps:
             traceback.print_exc()
             print(f"FAILED: python block at {where}", file=sys.stderr)
             sys.exit(1)
+    elif step["kind"] == "server":
+        proc = subprocess.Popen(
+            ["bash", "-c", "exec " + step["code"]], stdout=subprocess.PIPE, text=True
+        )
+        line = proc.stdout.readline()  # the server prints one line once it accepts connections
+        proc.terminate()
+        proc.wait(timeout=30)
+        if "listening on http://" not in line:
+            print(f"FAILED: server at {where} said {line!r}", file=sys.stderr)
+            sys.exit(1)
     else:
         done = subprocess.run(["bash", "-euo", "pipefail", "-c", step["code"]], timeout=300)
         if done.returncode != 0:
@@ -235,7 +248,8 @@ def test_readme_examples_run(blocks: list[Block], tmp_path: Path, shared_cache: 
                 runnable = [p for p in chain_parts(command) if not is_ci_only(p)]
                 if runnable:
                     code = " && ".join(runnable)
-                    steps.append({"kind": "shell", "code": code, "line": block.line})
+                    kind = "server" if re.search(r"\bocrframe serve\b", code) else "shell"
+                    steps.append({"kind": kind, "code": code, "line": block.line})
     if not steps:
         pytest.skip(f"{README.name} has nothing to run")
     work = tmp_path / "work"
