@@ -1,0 +1,198 @@
+"""Speed of document -> pages of words: born-digital PDF pages/s, scanned pages/s, peak RSS.
+
+Born-digital: every real PDF in /work/shared/realdata/invoice2data, and a generated 200-page PDF
+(reportlab, an invoice-like page of about 60 lines repeated), each read whole with
+:func:`ocrframe.engine.pages.load_pages`. Scanned: the real PDFs' pages rendered at 200 dpi and
+degraded (as in ``bench_ocr_choice``), read as PNG files and as one image-only PDF, at several
+``OCR_MAX_SIDE`` settings side by side. Each measurement runs in its own subprocess so that its
+peak RSS is its own; times are wall-clock medians over pages (or over repeats for born-digital).
+
+    .venv/bin/python -m benchmarks.bench_pages
+    .venv/bin/python -m benchmarks.bench_pages --scanned-pages 6 --max-sides 1200 1600
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REAL = Path("/work/shared/realdata/invoice2data")
+
+
+def generated_pdf(pages: int = 200) -> bytes:
+    """An invoice-like multi-page PDF: header, 50 item lines and totals on every page."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    rng = random.Random(3)
+    for page in range(1, pages + 1):
+        c.setFont("Helvetica-Bold", 16)
+        c.drawString(50, 800, f"ACME Supplies Ltd - Invoice INV-2026-{page:04d}")
+        c.setFont("Helvetica", 9)
+        c.drawString(50, 780, "Invoice date: 2026-11-21   Due date: 2026-12-21   Currency: EUR")
+        y = 750
+        for item in range(50):
+            qty = rng.randint(1, 20)
+            price = rng.uniform(1, 500)
+            c.drawString(50, y, f"{item + 1:3d}  Widget model {rng.randint(100, 999)}-X spare part")
+            c.drawRightString(400, y, str(qty))
+            c.drawRightString(470, y, f"{price:,.2f}")
+            c.drawRightString(545, y, f"{qty * price:,.2f}")
+            y -= 13
+        c.drawRightString(545, y - 10, "Total due: 12,345.67 EUR")
+        c.drawString(50, 30, f"Page {page} of {pages}")
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_born_digital(repeat: int) -> dict[str, Any]:
+    """Pages/s of the text-layer path over the real PDFs and a generated 200-page PDF."""
+    from ocrframe.engine.pages import load_pages
+
+    real = [p.read_bytes() for p in sorted(REAL.glob("*.pdf"))]
+    big = generated_pdf()
+    load_pages(real[0])  # import and first-call costs are not page time
+    out: dict[str, Any] = {}
+    for name, docs in (("real invoices", real), ("generated 200-page PDF", [big])):
+        rates = []
+        origins: set[str] = set()
+        for _ in range(repeat):
+            start, count = time.perf_counter(), 0
+            for content in docs:
+                pages = load_pages(content)
+                count += len(pages)
+                origins.update(p.origin for p in pages)
+            rates.append(count / (time.perf_counter() - start))
+        out[name] = {"pages": count, "pages_per_s": statistics.median(rates), "origins": origins}
+    out = {k: {**v, "origins": sorted(v["origins"])} for k, v in out.items()}
+    return {"born_digital": out, "peak_rss_mb": _peak_rss_mb()}
+
+
+def run_scanned(data: Path, max_side: int) -> dict[str, Any]:
+    """Seconds per scanned page through load_pages: PNG pages, and one image-only PDF."""
+    from ocrframe.engine import pages
+
+    pages.OCR_MAX_SIDE = max_side
+    pngs = sorted(data.glob("*.png"))
+    start = time.perf_counter()
+    pages.load_pages(pngs[0].read_bytes())
+    load_s = time.perf_counter() - start
+    png_times, cpu_times = [], []
+    for path in pngs:
+        start, cpu = time.perf_counter(), time.process_time()
+        (page,) = pages.load_pages(path.read_bytes())
+        png_times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu)
+        assert page.origin == "ocr"
+    scan_pdf = (data / "scans.pdf").read_bytes()
+    start = time.perf_counter()
+    result = pages.load_pages(scan_pdf)
+    pdf_s = time.perf_counter() - start
+    assert all(p.origin == "ocr" for p in result)
+    return {
+        "max_side": max_side,
+        "model_load_s": load_s,
+        "png_median_s": statistics.median(png_times),
+        "png_median_cpu_s": statistics.median(cpu_times),
+        "png_pages_per_s": len(png_times) / sum(png_times),
+        "pdf_pages": len(result),
+        "pdf_pages_per_s": len(result) / pdf_s,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def build_scans(out: Path, count: int) -> None:
+    """Degraded 200-dpi renders of the first ``count`` real pages, as PNGs and one image PDF."""
+    from PIL import Image
+    from reportlab.pdfgen import canvas
+
+    from benchmarks.bench_ocr_choice import build_dataset
+
+    with tempfile.TemporaryDirectory() as tmp:
+        items = [i for i in build_dataset(Path(tmp)) if i["set"] == "degraded"][:count]
+        c = canvas.Canvas(str(out / "scans.pdf"))
+        for item in items:
+            image = Image.open(item["path"]).convert("RGB")
+            image.save(out / item["name"])
+            # 200 dpi pixels -> points, so the page has its real size.
+            w, h = image.width * 72 / 200, image.height * 72 / 200
+            c.setPageSize((w, h))
+            c.drawInlineImage(image, 0, 0, width=w, height=h)
+            c.showPage()
+        c.save()
+
+
+def _sub(*args: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_pages", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    """Run each measurement in a subprocess and print Markdown tables."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--scanned-pages", type=int, default=8)
+    parser.add_argument("--max-sides", type=int, nargs="*", default=[1200, 1600, 2000])
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    parser.add_argument("--max-side", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker == "born":
+        print(json.dumps(run_born_digital(args.repeat)))
+        return
+    if args.worker == "scanned":
+        print(json.dumps(run_scanned(Path(args.data), args.max_side)))
+        return
+
+    born = _sub("--worker", "born", "--repeat", str(args.repeat))
+    print("| born-digital set | pages | pages/s (median of runs) | origin |")
+    print("|---|---|---|---|")
+    for name, row in born["born_digital"].items():
+        origins = ", ".join(row["origins"])
+        print(f"| {name} | {row['pages']} | {row['pages_per_s']:.0f} | {origins} |")
+    print(f"\npeak RSS (born-digital process): {born['peak_rss_mb']:.0f} MB\n", flush=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        build_scans(data, args.scanned_pages)
+        print(
+            "| OCR_MAX_SIDE | PNG median s/page | PNG median CPU s/page | PNG pages/s "
+            "| image-PDF pages/s | model load s | peak RSS MB |"
+        )
+        print("|---|---|---|---|---|---|---|")
+        for side in args.max_sides:
+            r = _sub("--worker", "scanned", "--data", str(data), "--max-side", str(side))
+            print(
+                f"| {side} | {r['png_median_s']:.2f} | {r['png_median_cpu_s']:.2f} "
+                f"| {r['png_pages_per_s']:.2f} "
+                f"| {r['pdf_pages_per_s']:.2f} | {r['model_load_s']:.1f} "
+                f"| {r['peak_rss_mb']:.0f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
