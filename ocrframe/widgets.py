@@ -265,14 +265,14 @@ class _Connection:
         return f"_Connection(base_url={self.base_url!r})"
 
 
-async def _docai_models(conn: _Connection) -> tuple[list[dict[str, Any]], bool]:
+async def _docai_models(conn: _Connection) -> tuple[list[dict[str, Any]], bool, str]:
     from ocrframe.services.docai import AsyncDocAIClient
 
     async with AsyncDocAIClient(
         conn.api_key, base_url=conn.base_url, transport=conn.transport
     ) as client:
         models = await client.list_models()
-        return list(models), bool(getattr(client, "uses_embedded_engine", False))
+        return list(models), client.uses_embedded_engine, client.base_url
 
 
 async def _capsolver_embedded(conn: _Connection) -> bool:
@@ -418,7 +418,7 @@ class Panel:
             options = self._models_cache[service]
         else:
             try:
-                models, embedded = run_sync(_docai_models(self._conn))
+                models, embedded, url = run_sync(_docai_models(self._conn))
             except Exception as exc:  # shown to the user; the dropdown stays empty
                 logger.debug("listing DocAI models failed", exc_info=True)
                 options, note = [], error_html(exc, "No models")
@@ -427,8 +427,8 @@ class Panel:
                 self._models_cache[service] = options
                 if embedded:
                     note = _note("No DOCAI_API_KEY: the embedded offline engine answers.")
-                if not options:
-                    note += _note("This key has no models.")
+                else:
+                    note = _note(f"DocAI at {url}: {len(options)} model(s) for this key.")
         self.model.options = options
         values = [v for _, v in options]
         if preferred in values:

@@ -60,6 +60,17 @@ def test_without_key_lists_the_engines_models_by_name_and_id(folder: Path, tmp_p
     assert "ocrframe panel" in repr(p)
 
 
+def test_with_a_key_the_models_of_that_key(folder: Path, tmp_path: Path) -> None:
+    transport = embedded_transport(EngineConfig(docai_key="the-right-key"))
+    p = _panel(
+        folder, tmp_path, api_key="the-right-key", base_url=ENGINE_BASE_URL, transport=transport
+    )
+    assert "invoice" in [v for _, v in p.model.options]
+    n = len(p.model.options)
+    assert f"DocAI at {ENGINE_BASE_URL}: {n} model(s) for this key" in p.service_note.value
+    assert "the-right-key" not in p.service_note.value + repr(p)
+
+
 def test_a_key_that_is_refused_is_said_plainly(folder: Path, tmp_path: Path) -> None:
     transport = embedded_transport(EngineConfig(docai_key="the-right-key"))
     p = _panel(
