@@ -143,6 +143,10 @@ async def test_run_fills_the_tabs_lists_failures_and_saves(folder: Path, tmp_pat
     p.save_button.click()
     assert "Saved to" in p.save_status.value
     assert ocrframe.read_parquet(tmp_path / "saved").equals(ex)
+    (tmp_path / "a-file").write_text("x")
+    p.save_path.value = str(tmp_path / "a-file" / "dataset")
+    p.save_button.click()
+    assert "Not saved" in p.save_status.value and "Traceback" not in p.save_status.value
 
 
 async def test_capsolver_run_fills_the_texts_tab(tmp_path: Path) -> None:
