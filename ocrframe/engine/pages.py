@@ -280,7 +280,8 @@ def _char_codes(textpage: Any, count: int) -> list[int]:
 
 
 def _text_layer_words(page: Any) -> tuple[list[Word], int]:
-    """The words of a page's text layer in reading order, and how many letters/digits it has.
+    """The words of a page's text layer in reading order, and how many letters/digits it has
+    (0 when most characters have no Unicode mapping).
 
     Characters are split into words at whitespace, where the text changes direction or line, and
     at a gap wider than a quarter of the text height. All geometry is computed on arrays: a
@@ -357,6 +358,11 @@ def _text_layer_words(page: Any) -> tuple[list[Word], int]:
         for i, j, (bx0, by0, bx1, by1) in zip(starts.tolist(), ends, boxes, strict=True)
     ]
     letters = sum(1 for char in chars if char.isalnum())
+    # Glyphs a font maps to no real character (private use, U+FFFD) make a text layer useless:
+    # count them as nothing, so that such a page is read by OCR instead.
+    unmapped = sum(1 for char in chars if char == "\ufffd" or "\ue000" <= char <= "\uf8ff")
+    if unmapped > 0.3 * len(chars):
+        letters = 0
     return reading_order(words), letters
 
 

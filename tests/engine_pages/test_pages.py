@@ -335,3 +335,14 @@ def test_models_load_and_run_without_network(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "WORDS OFFLINE 4711" in done.stdout
     assert "ATTEMPTS 0" in done.stdout
+
+
+def test_concurrent_reads_from_threads_agree() -> None:
+    # The server reads documents from worker threads; pdfium itself is not thread-safe.
+    from concurrent.futures import ThreadPoolExecutor
+
+    pdf = _pdf([[(72, 700 - 12 * i, f"line {i} of page {n}") for i in range(40)] for n in range(3)])
+    expected = [_texts(p) for p in load_pages(pdf)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: [_texts(p) for p in load_pages(pdf)], range(24)))
+    assert all(r == expected for r in results)
