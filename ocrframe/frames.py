@@ -39,6 +39,7 @@ Reading an answer never raises. The rules:
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -185,8 +186,14 @@ def _text_of(value: Any) -> str | None:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
-        return json.dumps(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return json.dumps(value)
+        # Positional notation (1e+20 -> "100000000000000000000"), exactly the shortest repr, so
+        # that the number column can read it.
+        return format(Decimal(repr(value)), "f")
     try:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
     except (TypeError, ValueError):

@@ -361,6 +361,8 @@ def test_malformed_cells_keep_what_can_be_read() -> None:
         "fieldList": [
             _cell("grossAmount", 154.06),
             _cell("count", 3),
+            _cell("big", 1e20),
+            _cell("small", 1.5e-7),
             _cell("flag", True),
             _cell("n", None),
             {"pageNumber": "2", "key": "p", "value": "x"},
@@ -369,12 +371,12 @@ def test_malformed_cells_keep_what_can_be_read() -> None:
         ]
     }
     f = Extraction.from_responses([_docai(result)]).fields
-    assert f["value"].tolist()[:3] == ["154.06", "3", "true"]
-    assert f["number"].tolist()[0] == Decimal("154.06")
-    assert pd.isna(f["value"].iloc[3])
-    assert f["page"].tolist()[4] == 2  # a digit string is read as the page
-    assert pd.isna(f["page"].iloc[5]) and f["date"].iloc[5] == date(2019, 2, 11)
-    assert pd.isna(f["key"].iloc[6]) and f["value"].iloc[6] == "orphan"
+    assert f["value"].tolist()[:5] == ["154.06", "3", "100000000000000000000", "0.00000015", "true"]
+    assert f["number"].tolist()[:4] == [Decimal("154.06"), 3, Decimal("1e20"), Decimal("1.5e-7")]
+    assert pd.isna(f["value"].iloc[5])
+    assert f["page"].tolist()[6] == 2  # a digit string is read as the page
+    assert pd.isna(f["page"].iloc[7]) and f["date"].iloc[7] == date(2019, 2, 11)
+    assert pd.isna(f["key"].iloc[8]) and f["value"].iloc[8] == "orphan"
 
 
 def test_items_that_are_not_lists() -> None:
