@@ -318,3 +318,41 @@ def test_official_capsolver_sdk_gets_the_same_text(
         texts.append(asyncio.run(ours()))
     assert len(texts) == 2, "ocrframe's CapSolver client is there: it must be compared too"
     assert set(texts) == {sdk["solution"]["text"]}
+
+
+@pytest.mark.skipif(not _docai_pipeline_available(), reason="pages/invoice not written yet")
+def test_invoice_model_over_loopback_both_paths(engine_server: Callable[..., Any]) -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "data" / "sample"
+    pdf = (root / "invoices" / "invoice-en.pdf").read_bytes()
+    expected = json.loads(
+        (root / "expected" / "invoices" / "invoice-en.pdf.expected.json").read_text()
+    )
+    server = engine_server()
+    with httpx.Client(base_url=server.url, timeout=120) as client:
+        by_b64 = client.post(
+            BY_B64,
+            files={
+                "modelId": (None, "invoice"),
+                "encodeString": (None, base64.b64encode(pdf).decode()),
+            },
+        ).json()
+        upload = client.post(
+            "/api/identify/file/v2/identify",
+            data={"modelId": "invoice", "legalPageNumbers": "1-1"},
+            files={"file": ("invoice-en.pdf", pdf, "application/pdf")},
+        ).json()
+    for body in (by_b64, upload):
+        assert body["code"] == 200 and body["data"]["recognizeStatus"] == "1"
+        result = body["data"]["result"]
+        assert set(result) >= {"fieldList", "itemList", "taxList"}
+        for cell in result["fieldList"] + [c for item in result["itemList"] for c in item]:
+            assert set(cell) == {"pageNumber", "key", "value"}
+            assert isinstance(cell["value"], str) and cell["pageNumber"] >= 1
+        fields = {f["key"]: f["value"] for f in result["fieldList"]}
+        assert fields["invoiceNumber"] == expected["invoice_number"]
+    # legalPageNumbers "1-1": everything the upload answer holds is on page 1.
+    upload_result = upload["data"]["result"]
+    cells = upload_result["fieldList"] + [c for i in upload_result["itemList"] for c in i]
+    assert {c["pageNumber"] for c in cells} == {1}
