@@ -239,7 +239,12 @@ def _entry(request: Request) -> _LogEntry:
 
 
 def _docai(
-    data: Any, *, started: float, code: int = 200, message: str | None = None
+    data: Any,
+    *,
+    started: float,
+    code: int = 200,
+    message: str | None = None,
+    http_status: int | None = None,
 ) -> JSONResponse:
     body = {
         "code": code,
@@ -249,7 +254,9 @@ def _docai(
         "requestId": uuid.uuid4().hex,
         "currentTimeMillis": int(time.time() * 1000),
     }
-    return JSONResponse(body, status_code=code if 200 <= code <= 599 else 200)
+    if http_status is None:
+        http_status = code if 200 <= code <= 599 else 200
+    return JSONResponse(body, status_code=http_status)
 
 
 def _docai_error(code: int, message: str, *, started: float) -> JSONResponse:
@@ -314,7 +321,9 @@ async def _apply_fault(
                     "errorDescription": "service unavailable, try again later",
                 }
             )
-        return _docai(None, started=started, code=500, message="System busy, try again later")
+        return _docai(
+            None, started=started, code=500, message="System busy, try again later", http_status=200
+        )
     if kind == "reset":
         return await _reset_connection(request)
     if kind == "timeout":

@@ -437,3 +437,41 @@ async def test_large_files_are_decoded_and_hashed(fake: FakeEngine) -> None:
     import hashlib
 
     assert log[0]["sha256"] == hashlib.sha256(big).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("kind", "http", "code"),
+    [
+        ("429", 429, 429),
+        ("500", 500, 500),
+        ("service_error", 200, 500),
+        ("status_0", 200, 200),
+        ("status_2", 200, 200),
+    ],
+)
+async def test_docai_fault_kinds(fake: FakeEngine, kind: str, http: int, code: int) -> None:
+    config = EngineConfig(fault_rate=1.0, seed=1, fault_kinds=(kind,), retry_after_s=7)
+    fields = {"modelId": "invoice", "encodeString": base64.b64encode(PDF_BYTES).decode()}
+    async with client_for(config) as client:
+        answer = await client.post(BY_B64, data=fields)
+        log = (await client.get("/_engine/requests")).json()["requests"]
+    assert answer.status_code == http
+    body = answer.json()
+    assert_docai_envelope(body, code)
+    assert log[0]["fault"] == kind and log[0]["status"] == http
+    if kind == "429":
+        assert answer.headers["retry-after"] == "7"
+    if kind.startswith("status_"):
+        assert body["data"]["recognizeStatus"] == kind[-1]
+        assert body["data"]["fileId"]
+
+
+async def test_docai_broken_answers() -> None:
+    async with client_for(EngineConfig(fault_rate=1.0, seed=2, fault_kinds=("invalid_json",))) as c:
+        truncated = await c.get(MODELS)
+    assert truncated.status_code == 200
+    with pytest.raises(ValueError):
+        truncated.json()
+    async with client_for(EngineConfig(fault_rate=1.0, seed=2, fault_kinds=("502",))) as c:
+        proxy = await c.get(MODELS)
+    assert proxy.status_code == 502 and proxy.headers["content-type"].startswith("text/html")
