@@ -107,6 +107,8 @@ def test_pipeline_runs(workdir: Path, kernel_name: str) -> None:
         assert list((workdir / "out" / "pipeline" / table).glob("*.parquet"))
     text = _text(nb)
     assert "documents do not add up" in text
+    # The check flags a one-cent difference (exact decimals).
+    assert "flagged after a one-cent misread: ['" in text
     assert "lines_net" in text  # the DuckDB query's result
 
 
