@@ -41,7 +41,6 @@ from ocrframe.engine.labels import (
     TOTALS_FIELDS,
 )
 from ocrframe.engine.normalize import (
-    Found,
     find_amounts,
     find_currency_marks,
     find_dates,
@@ -126,9 +125,40 @@ def group_lines(page: Page) -> list[Line]:
     """Group a page's words into lines, top to bottom, each left to right.
 
     Words are chained left to right to the line whose last word they overlap vertically, so a
-    slightly rotated scan still gives whole lines.
+    slightly rotated scan still gives whole lines; a clearly skewed page (a scan turned by a
+    degree or two) is first straightened by a shear, so that columns far apart line up too.
     """
     words = [piece for w in page.words if w.text.strip() for piece in _split_glued(w)]
+    lines = _chain(words)
+    slope = _skew(lines, page.width)
+    if abs(slope) > 0.003:
+        words = [
+            Word(w.text, w.x0, w.y0 - slope * w.cx, w.x1, w.y1 - slope * w.cx, w.confidence)
+            for w in words
+        ]
+        lines = _chain(words)
+    out = [Line(page.number, ws) for ws in lines]
+    out.sort(key=lambda ln: (ln.cy, ln.words[0].x0))
+    return out
+
+
+def _skew(lines: list[list[Word]], width: float) -> float:
+    """The page's skew as dy/dx: the median slope of its long lines."""
+    slopes = []
+    for line in lines:
+        if len(line) < 2 or line[-1].cx - line[0].cx < 0.2 * width:
+            continue
+        n = len(line)
+        mx = sum(w.cx for w in line) / n
+        my = sum(w.cy for w in line) / n
+        sxx = sum((w.cx - mx) ** 2 for w in line)
+        sxy = sum((w.cx - mx) * (w.cy - my) for w in line)
+        if sxx > 0:
+            slopes.append(sxy / sxx)
+    return median(slopes) if len(slopes) >= 3 else 0.0
+
+
+def _chain(words: list[Word]) -> list[list[Word]]:
     words.sort(key=lambda w: (w.x0, w.y0))
     if not words:
         return []
@@ -172,9 +202,7 @@ def group_lines(page: Page) -> list[Line]:
             else:
                 best.append(word)
         buckets.setdefault(int(word.cy // step), []).append(best)
-    out = [Line(page.number, ws) for ws in lines]
-    out.sort(key=lambda ln: (ln.cy, ln.words[0].x0))
-    return out
+    return lines
 
 
 def _token(text: str) -> str:
@@ -670,6 +698,7 @@ def _candidates(hit: _Hit, kind: str, lines: list[Line]) -> list[str]:
     """Texts where ``hit``'s value may be: the same line to the right, then just below."""
     out: list[str] = []
     line = hit.phrase.line
+    h = line.height
     hits = _line_hits(line)
     # the rest of the label's phrase, up to the next label in it
     stop = min(
@@ -691,16 +720,20 @@ def _candidates(hit: _Hit, kind: str, lines: list[Line]) -> list[str]:
     else:
         if rest.strip(" :"):
             out.append(rest)
-        if right:
-            out.append(right[0].text if kind in ("name", "text") else right_text)
+        if right and kind in ("name", "text"):
+            # a name far to the right belongs to another column (the buyer beside the seller)
+            if right[0].x0 - end_x < 12 * h:
+                out.append(right[0].text)
+        elif right:
+            out.append(right_text)
     # below: the next line, aligned with the label
     index = next((k for k, ln in enumerate(lines) if ln is line), -1)
-    h = line.height
     x0, x1 = hit.x0 - 2, max(hit.x1, end_x) + 2
     for below in lines[index + 1 : index + 4]:
-        if below.y0 - line.y1 > 2.5 * h:
+        # centres, not box edges: OCR boxes are padded and overlap their neighbours
+        if below.cy - line.cy > 3.5 * h:
             break
-        if below.y0 < line.y1 - 0.3 * h:
+        if below.cy < line.cy + 0.6 * h:
             continue
         for p in _phrases(below):
             if min(p.x1, x1) - max(p.x0, x0) > 0:
@@ -861,8 +894,17 @@ def _clean_name(value: str) -> str:
 
 
 # Words on a title line that are not part of a name.
-_NOT_NAME = frozenset(DOCUMENT_TYPES) | {"kopie", "copy", "copie", "duplicate", "duplikat",
-                                          "original", "tax", "page", "seite"}
+_NOT_NAME = frozenset(DOCUMENT_TYPES) | {
+    "kopie",
+    "copy",
+    "copie",
+    "duplicate",
+    "duplikat",
+    "original",
+    "tax",
+    "page",
+    "seite",
+}
 
 
 _LEGAL_FORM = re.compile(
@@ -950,7 +992,8 @@ def extract_text_lines(pages: list[Page]) -> dict[str, Any]:
 
     Example::
 
-        extract_text_lines(pages)["fieldList"][0]   # {"pageNumber": 1, "key": "line", "value": "..."}
+        extract_text_lines(pages)["fieldList"][0]
+        # {"pageNumber": 1, "key": "line", "value": "Invoice 2019-07"}
     """
     fields = [
         {"pageNumber": page.number, "key": "line", "value": line.text}
@@ -960,5 +1003,3 @@ def extract_text_lines(pages: list[Page]) -> dict[str, Any]:
     return {"fieldList": fields, "itemList": [], "taxList": []}
 
 
-def _unused(*_: Found) -> None:  # pragma: no cover - keeps the import for type readers
-    return None

@@ -12,7 +12,7 @@ listed under ``"_other"``: they consume their words so that a shorter label of o
 
 from __future__ import annotations
 
-__all__ = ["COLUMN_LABELS", "DOCUMENT_TYPES", "FIELD_LABELS", "FIELD_KINDS", "TOTALS_FIELDS"]
+__all__ = ["COLUMN_LABELS", "DOCUMENT_TYPES", "FIELD_KINDS", "FIELD_LABELS", "TOTALS_FIELDS"]
 
 FIELD_LABELS: dict[str, tuple[str, ...]] = {
     "invoiceNumber": (
@@ -30,8 +30,8 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
         "invoice", "rechnung", "facture", "factuur", "faktura",
     ),
     "invoiceDate": (
-        "invoice date", "date of invoice", "date of issue", "issue date", "issued on", "billing date",
-        "invoice date/tax point", "date issued", "dated",
+        "invoice date", "date of invoice", "date of issue", "issue date", "issued on",
+        "billing date", "invoice date/tax point", "date issued", "dated",
         "rechnungsdatum", "ausstellungsdatum", "belegdatum", "datum der rechnung",
         "date de facture", "date de facturation", "date d'emission", "date facture",
         "factuurdatum", "factuur datum", "data wystawienia", "fecha de factura", "data fattura",

@@ -18,9 +18,9 @@ __all__ = [
     "find_currency_marks",
     "find_dates",
     "find_percentages",
+    "fold",
     "format_amount",
     "format_percentage",
-    "fold",
     "parse_amount",
     "parse_date",
 ]
@@ -71,8 +71,33 @@ _CURRENCY_SYMBOLS = {
     "kč": "CZK",
 }
 _CURRENCY_CODES = frozenset(
-    "EUR USD GBP CHF PLN INR JPY CAD AUD NZD SEK NOK DKK CZK HUF RON BGN HKD SGD CNY ZAR MXN BRL "
-    "TRY RUB".split()
+    [
+        "EUR",
+        "USD",
+        "GBP",
+        "CHF",
+        "PLN",
+        "INR",
+        "JPY",
+        "CAD",
+        "AUD",
+        "NZD",
+        "SEK",
+        "NOK",
+        "DKK",
+        "CZK",
+        "HUF",
+        "RON",
+        "BGN",
+        "HKD",
+        "SGD",
+        "CNY",
+        "ZAR",
+        "MXN",
+        "BRL",
+        "TRY",
+        "RUB",
+    ]
 )
 _CURRENCY_WORDS = {
     "euro": "EUR",
@@ -206,16 +231,21 @@ for _abbr, _i in {
     _MONTH_NAMES.setdefault(_abbr, _i)
 
 _MONTH_RE = "|".join(re.escape(m) for m in sorted(_MONTH_NAMES, key=len, reverse=True))
+_DMY = r"(?<![\d.,])(\d{1,2})\s?([./-])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2})(?![\d,]|\.\d)"
+_D_MONTH_Y = (
+    r"(?<!\d)(\d{1,2})(?:er|st|nd|rd|th)?\.?\s*(?:de\s+)?(" + _MONTH_RE + r")\.?,?\s*(\d{4})(?!\d)"
+)
+_MONTH_D_Y = r"(?<![a-z])(" + _MONTH_RE + r")\.?\s*(\d{1,2})(?:st|nd|rd|th)?\s*,?\s*(\d{4})(?!\d)"
 _DATE_PATTERNS = [
     # 2019-02-11
     ("ymd", re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")),
     # 11.02.2019, 11/02/2019, 11-02-2019, 8-9-2022, 11.02.19
-    ("dmy", re.compile(r"(?<![\d.,])(\d{1,2})\s?([./-])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2})(?![\d,]|\.\d)")),
+    ("dmy", re.compile(_DMY)),
     # 11 February 2019, 11. Februar 2019, 1er mars 2020, 02 Juillet 2015
-    ("d_month_y", re.compile(rf"(?<!\d)(\d{{1,2}})(?:er|st|nd|rd|th)?\.?\s*(?:de\s+)?({_MONTH_RE})\.?,?\s*(\d{{4}})(?!\d)")),
+    ("d_month_y", re.compile(_D_MONTH_Y)),
     # Feb 11, 2019 / August 3 2014 / February 11th, 2019
-    ("month_d_y", re.compile(rf"(?<![a-z])({_MONTH_RE})\.?\s*(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(\d{{4}})(?!\d)")),
-]  # fmt: skip
+    ("month_d_y", re.compile(_MONTH_D_Y)),
+]
 
 
 def _safe_date(y: int, m: int, d: int) -> date | None:
@@ -245,11 +275,8 @@ def find_dates(text: str, *, month_first: bool = False) -> list[Found]:
                 value = _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             elif kind == "dmy":
                 a, b, y = int(m.group(1)), int(m.group(3)), int(m.group(4))
-                if len(m.group(4)) == 2 and m.group(2) != ".":
-                    # 11/02/19 is plausible, 1-2-19 rarely a date; keep two-digit years for dots
-                    # and slashes only
-                    if m.group(2) == "-":
-                        continue
+                if len(m.group(4)) == 2 and m.group(2) == "-":
+                    continue  # 11/02/19 and 11.02.19 are dates; 1-2-19 is rarely one
                 if b > 12 or (month_first and a <= 12):
                     a, b = b, a
                 value = _safe_date(y, b, a)
