@@ -189,36 +189,42 @@ def _open_pdf(content: bytes) -> Any:
 
 
 def _load_pdf(content: bytes, selected: set[int] | None, dpi: int) -> list[Page]:
-    # Text extraction and rendering hold the pdfium lock; OCR (the slow part) runs outside it.
-    pending: list[tuple[int, float, float, Image.Image, float]] = []
-    done: dict[int, Page] = {}
+    import pypdfium2 as pdfium
+
+    result: list[Page] = []
     with _PDFIUM_LOCK:
         doc = _open_pdf(content)
-        try:
-            for index in range(len(doc)):
-                number = index + 1
-                if not _wanted(number, selected):
-                    continue
+        count = len(doc)
+    try:
+        for index in range(count):
+            number = index + 1
+            if not _wanted(number, selected):
+                continue
+            # Every pdfium call holds the lock; OCR (the slow part) runs outside it, one page at
+            # a time, so a long scanned PDF never holds all its page images at once.
+            with _PDFIUM_LOCK:
                 try:
                     page = doc[index]
-                except Exception as exc:  # pdfium gives no finer error for a broken page
+                    try:
+                        width, height = (float(v) for v in page.get_size())
+                        words, letters = _text_layer_words(page)
+                        scan = not _has_text_layer(page, letters)
+                        image, scale = _render(page, dpi, OCR_MAX_SIDE) if scan else (None, 1.0)
+                    finally:
+                        page.close()
+                except pdfium.PdfiumError as exc:
                     raise InputFileError(
-                        f"page {number} of the PDF cannot be read", code="corrupt"
+                        f"page {number} of the PDF cannot be read ({exc})", code="corrupt"
                     ) from exc
-                width, height = (float(v) for v in page.get_size())
-                words, letters = _text_layer_words(page)
-                if _has_text_layer(page, letters):
-                    done[number] = Page(number, width, height, words, origin="text-layer")
-                else:
-                    image, scale = _render(page, dpi, OCR_MAX_SIDE)
-                    pending.append((number, width, height, image, scale))
-                page.close()
-        finally:
+            if image is None:
+                result.append(Page(number, width, height, words, origin="text-layer"))
+            else:
+                ocr_words = _ocr_page(number, image, scale=scale).words
+                result.append(Page(number, width, height, ocr_words, origin="ocr"))
+    finally:
+        with _PDFIUM_LOCK:
             doc.close()
-    for number, width, height, image, scale in pending:
-        ocr_page = _ocr_page(number, image, scale=scale)
-        done[number] = Page(number, width, height, ocr_page.words, origin="ocr")
-    return [done[n] for n in sorted(done)]
+    return result
 
 
 def _has_text_layer(page: Any, letters: int) -> bool:
