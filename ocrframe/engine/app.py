@@ -352,10 +352,22 @@ async def _reset_connection(request: Request) -> Response:
     return Response(status_code=500)
 
 
-async def _latency(request: Request) -> None:
+async def _fault_then_latency(
+    request: Request, key: str, kinds: tuple[str, ...], *, capsolver: bool, started: float
+) -> tuple[str | None, Response | None]:
+    """Draw this request's fault; the fault's answer if it has one, else wait the latency.
+
+    Returns ``(fault kind or None, answer to send instead of the real one or None)``.
+    """
+    fault = _engine(request).faults.draw(request.url.path, key, kinds)
+    if fault is not None:
+        answer = await _apply_fault(request, fault, capsolver=capsolver, started=started)
+        if answer is not None:
+            return fault, answer
     ms = _engine(request).config.latency_ms
     if ms > 0:
         await asyncio.sleep(ms / 1000)
+    return fault, None
 
 
 # --------------------------------------------------------------------------------------------
@@ -501,12 +513,11 @@ async def _identify(request: Request, *, upload: bool) -> Response:
     sha = await _off_loop_if_large(lambda: hashlib.sha256(content).hexdigest(), len(content))
     entry = _entry(request)
     entry.sha256 = sha
-    fault = engine.faults.draw(request.url.path, sha, DOCAI_SUBMIT_KINDS)
-    if fault is not None:
-        answer = await _apply_fault(request, fault, capsolver=False, started=started)
-        if answer is not None:
-            return answer
-    await _latency(request)
+    fault, answer = await _fault_then_latency(
+        request, sha, DOCAI_SUBMIT_KINDS, capsolver=False, started=started
+    )
+    if answer is not None:
+        return answer
 
     job = engine.new_job(sha, model)
     dpi = engine.config.dpi
@@ -563,12 +574,11 @@ async def identify_result(request: Request) -> Response:
     with engine.lock:
         jobs = [engine.jobs.get(i) for i in ids]
     key = ",".join(sorted(j.sha256 if j else f"id:{i}" for i, j in zip(ids, jobs, strict=True)))
-    fault = engine.faults.draw(request.url.path, key, DOCAI_RESULT_KINDS)
-    if fault is not None:
-        answer = await _apply_fault(request, fault, capsolver=False, started=started)
-        if answer is not None:
-            return answer
-    await _latency(request)
+    fault, answer = await _fault_then_latency(
+        request, key, DOCAI_RESULT_KINDS, capsolver=False, started=started
+    )
+    if answer is not None:
+        return answer
     data: list[dict[str, Any]] = []
     for file_id, job in zip(ids, jobs, strict=True):
         if job is None:
@@ -590,15 +600,13 @@ async def identify_result(request: Request) -> Response:
 async def list_models(request: Request) -> Response:
     """DocAI listCreateByMeModels: the models this engine serves."""
     started = time.perf_counter()
-    engine = _engine(request)
     if (denied := _docai_auth(request, started)) is not None:
         return denied
-    fault = engine.faults.draw(request.url.path, "", DOCAI_LIST_KINDS)
-    if fault is not None:
-        answer = await _apply_fault(request, fault, capsolver=False, started=started)
-        if answer is not None:
-            return answer
-    await _latency(request)
+    _, answer = await _fault_then_latency(
+        request, "", DOCAI_LIST_KINDS, capsolver=False, started=started
+    )
+    if answer is not None:
+        return answer
     return _docai([dict(m) for m in DOCAI_MODELS], started=started)
 
 
@@ -670,12 +678,11 @@ async def create_task(request: Request) -> Response:
     content, module, score, case = fields
     sha = hashlib.sha256(content).hexdigest()
     _entry(request).sha256 = sha
-    fault = engine.faults.draw(request.url.path, sha, CAPSOLVER_KINDS)
-    if fault is not None:
-        answer = await _apply_fault(request, fault, capsolver=True, started=started)
-        if answer is not None:
-            return answer
-    await _latency(request)
+    _, answer = await _fault_then_latency(
+        request, sha, CAPSOLVER_KINDS, capsolver=True, started=started
+    )
+    if answer is not None:
+        return answer
 
     from ocrframe.engine.text import TaskDataError, image_to_text
 
@@ -704,12 +711,11 @@ async def get_task_result(request: Request) -> Response:
     if isinstance(body, Response):
         return body
     task_id = body.get("taskId")
-    fault = engine.faults.draw(request.url.path, str(task_id), CAPSOLVER_KINDS)
-    if fault is not None:
-        answer = await _apply_fault(request, fault, capsolver=True, started=started)
-        if answer is not None:
-            return answer
-    await _latency(request)
+    _, answer = await _fault_then_latency(
+        request, str(task_id), CAPSOLVER_KINDS, capsolver=True, started=started
+    )
+    if answer is not None:
+        return answer
     with engine.lock:
         stored = engine.tasks.get(task_id) if isinstance(task_id, str) else None
     if stored is None:
@@ -720,16 +726,14 @@ async def get_task_result(request: Request) -> Response:
 async def get_balance(request: Request) -> Response:
     """CapSolver getBalance: the engine is free, so the balance never runs out."""
     started = time.perf_counter()
-    engine = _engine(request)
     body = await _capsolver_body(request)
     if isinstance(body, Response):
         return body
-    fault = engine.faults.draw(request.url.path, "", CAPSOLVER_KINDS)
-    if fault is not None:
-        answer = await _apply_fault(request, fault, capsolver=True, started=started)
-        if answer is not None:
-            return answer
-    await _latency(request)
+    _, answer = await _fault_then_latency(
+        request, "", CAPSOLVER_KINDS, capsolver=True, started=started
+    )
+    if answer is not None:
+        return answer
     return JSONResponse(_cap_ok(balance=_CAPSOLVER_BALANCE, packages=[]))
 
 
