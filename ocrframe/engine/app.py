@@ -12,7 +12,7 @@ One Starlette app serves both services at their real paths:
 - The engine's own: ``GET /_engine/requests`` (the request log) and
   ``POST /_engine/requests/clear``.
 
-Choices where the services' pages are silent (documented in the README of the engine section):
+Choices where the services' pages are silent:
 
 - DocAI errors: the envelope's ``code`` is an HTTP status and the HTTP status equals it (400 bad
   request fields, 401 bad key, 404 unknown modelId, 413 body too large, 500 internal). A file that
@@ -20,7 +20,11 @@ Choices where the services' pages are silent (documented in the README of the en
   and ``recognizeStatus "0"`` (failed), as DocAI's status field describes, with the engine's
   extra field ``failReason`` saying why.
 - CapSolver errors: HTTP 400 with ``errorId 1`` (401 with ERROR_KEY_DENIED_ACCESS for a bad key,
-  413 with ERROR_BAD_REQUEST for a body over the cap).
+  413 with ERROR_BAD_REQUEST for a body over the cap). A ``body`` with a ``data:`` prefix or that
+  is not strict base64 is ERROR_INVALID_TASK_DATA; bytes that are no decodable image are
+  ERROR_INVALID_IMAGE; an empty reading or one below ``score`` is ERROR_CAPTCHA_UNSOLVABLE.
+- identifyResult answers an unknown fileId with ``recognizeStatus "0"`` for that entry (not an
+  error for the whole list), and ``returnOcrResult "1"`` adds ``ocrResult`` (each page's words).
 
 Recognition runs in a thread pool sized to the cores (not on the event loop), so a slow page never
 stalls other requests. A pool rather than ``anyio.to_thread`` because the same process-wide app

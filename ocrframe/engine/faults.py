@@ -4,6 +4,23 @@ The choice is a pure function of ``(seed, path, content key, n)`` where the cont
 sha256 of the decoded file (or of the request's other content) and ``n`` counts earlier requests
 with the same path and content key. So the same seed gives the same faults whatever order
 concurrent requests arrive in, and a retried request gets a fresh draw (it can succeed).
+
+What each kind looks like to a client (the app answers them):
+
+============== ==============================================================================
+``429``        HTTP 429, ``Retry-After`` header, the service's rate-limit envelope
+``500``        HTTP 500 with the service's envelope (DocAI code 500, ERROR_SERVICE_UNAVALIABLE)
+``502 / 503``  HTTP 502 / 503 with an HTML page, as a proxy in front of the service sends
+``reset``      the TCP connection is reset (RST) before any answer; in-process:
+               ``httpx.ReadError``
+``timeout``    the answer comes only after ``fault_timeout_s`` (longer than the client waits)
+``invalid_json`` HTTP 200 with a truncated JSON body
+``service_error`` HTTP 200, the error only in the envelope (DocAI code 500; CapSolver errorId 1,
+               ERROR_SERVICE_UNAVALIABLE)
+``status_0``   DocAI submissions: HTTP 200, code 200, ``recognizeStatus "0"`` (failed)
+``status_2``   DocAI submissions and identifyResult: ``recognizeStatus "2"``; a submission is then
+               recognised in the background, so identifyResult returns it later
+============== ==============================================================================
 """
 
 from __future__ import annotations
