@@ -735,10 +735,10 @@ def _candidates(hit: _Hit, kind: str, lines: list[Line]) -> list[str]:
             break
         if below.cy < line.cy + 0.6 * h:
             continue
-        for p in _phrases(below):
-            if min(p.x1, x1) - max(p.x0, x0) > 0:
-                out.append(p.text)
-        break
+        aligned = [p.text for p in _phrases(below) if min(p.x1, x1) - max(p.x0, x0) > 0]
+        if aligned:
+            out.extend(aligned)
+            break
     return out
 
 
@@ -825,9 +825,15 @@ def extract_invoice(pages: list[Page]) -> dict[str, Any]:
             row.append({"pageNumber": page_no, "key": "taxPercentage", "value": pct})
         taxes.append(row)
     if "totalTax" not in found and tax_lines:
-        total = sum((Decimal(v) for _, v, _ in {(p, v, c) for p, v, c in tax_lines}), Decimal(0))
         total = sum((Decimal(r[0]["value"]) for r in taxes), Decimal(0))
         found["totalTax"] = (99, _Value(format_amount(total), tax_lines[-1][0]))
+    if "netAmount" not in found and "grossAmount" in found and "totalTax" in found:
+        # both printed, the net is their difference (an invoice that shows a total and its tax
+        # but no subtotal line)
+        gross, tax = found["grossAmount"][1], found["totalTax"][1]
+        net = Decimal(gross.value) - Decimal(tax.value)
+        if net >= 0:
+            found["netAmount"] = (99, _Value(format_amount(net), gross.page))
 
     for key in ("grossAmount", "netAmount", "totalTax", "amountDue"):
         if key in found:
@@ -923,6 +929,8 @@ def _plausible_name(text: str) -> str | None:
     letters = sum(c.isalpha() for c in squeezed)
     if letters < 2 or letters < 0.6 * len(squeezed) or len(name) > 60:
         return None
+    if not any(c.isupper() for c in name):
+        return None  # names are capitalised; lower-case fragments are logos or prose
     if name.startswith("(") or re.search(r"[#@]|www\.|https?:|\.(?:com|de|fr|nl)\b", name):
         return None
     return name
