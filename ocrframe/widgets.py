@@ -6,9 +6,11 @@ small pure functions (``model_options``, ``directory_entries``, ``failures_html`
 can be tested without a browser.
 
 While a run is going the kernel stays responsive: the click handler starts an asyncio task on the
-kernel's own loop (a Jupyter kernel runs one), and that task awaits the batch, which runs on
-ocrframe's background loop thread, so even CPU-bound work of the embedded engine never blocks the
-kernel. Outside a running loop (a plain script) the click starts the same work and returns at once.
+kernel's own loop (a Jupyter kernel runs one) and returns. The batch only awaits there: it reads
+files, renders pages and builds tables in threads, and the embedded engine recognises in its own
+worker threads. The batch's tqdm bar (a widget in a kernel) is displayed from that task into the
+panel's ``progress_out`` Output widget. Outside a running loop (a plain script) the click starts
+the same work on ocrframe's background loop thread and returns at once.
 
 >>> from ocrframe.widgets import panel
 >>> p = panel("data/sample")          # doctest: +SKIP
@@ -320,18 +322,27 @@ class Panel:
         self.result: Extraction | None = None
         self.error: BaseException | None = None
         self.task: asyncio.Future[Any] | concurrent.futures.Future[Any] | None = None
-        self._work: concurrent.futures.Future[Any] | None = None
+        # When the current run's coroutine began (None before it does): tests wait on it.
+        self.running_since: float | None = None
         self._relisting = False
 
         style = {"description_width": "110px"}
-        wide = w.Layout(width="520px")
+
+        def wide() -> w.Layout:
+            # One Layout per widget: a Layout shared by several would hide them all at once.
+            return w.Layout(width="520px")
+
         self.service = w.ToggleButtons(
             options=list(SERVICES), value=service, description="Service", style=style
         )
-        self.model = w.Dropdown(options=[], description="Model", style=style, layout=wide)
+        self.model = w.Dropdown(options=[], description="Model", style=style, layout=wide())
         self.service_note = w.HTML()
-        self.path = w.Text(value=str(path), description="Folder or file", style=style, layout=wide)
-        self.browser = w.Select(options=[], rows=8, description="Browse", style=style, layout=wide)
+        self.path = w.Text(
+            value=str(path), description="Folder or file", style=style, layout=wide()
+        )
+        self.browser = w.Select(
+            options=[], rows=8, description="Browse", style=style, layout=wide()
+        )
         self.files = w.HTML()
         self.pages = w.Text(
             value="", placeholder="all pages; or e.g. 1-1, 3-4", description="Pages", style=style
@@ -349,7 +360,9 @@ class Panel:
         self.use_cache = w.Checkbox(value=cache is not False, description="Cache answers")
         self.run_button = w.Button(description="Run", button_style="primary", icon="play")
         self.stop_button = w.Button(description="Stop", icon="stop", disabled=True)
-        self.progress = w.IntProgress(value=0, min=0, max=1, description="", layout=wide)
+        self.progress = w.IntProgress(value=0, min=0, max=1, description="", layout=wide())
+        # In a kernel the batch's own tqdm bar is shown here while a run goes.
+        self.progress_out = w.Output()
         self.status = w.HTML()
         self.errors = w.HTML()
         self.tables: dict[str, w.HTML] = {name: w.HTML() for name in TABLES}
@@ -381,7 +394,7 @@ class Panel:
                 w.HBox([self.pages, self.pages_note]),
                 w.HBox([self.concurrency, self.asynchronous]),
                 w.HBox([self.use_cache, self.refresh]),
-                w.HBox([self.run_button, self.stop_button, self.progress]),
+                w.HBox([self.run_button, self.stop_button, self.progress, self.progress_out]),
                 self.status,
                 self.errors,
                 self.tabs,
@@ -514,7 +527,7 @@ class Panel:
             self.status.value = error_html(ValueError("choose a model first"), "Cannot run")
             return
         self._set_running(True)
-        self._work = None
+        self.running_since = None
         path = self.path.value
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
@@ -522,11 +535,13 @@ class Panel:
             loop = None
         task: asyncio.Future[Any] | concurrent.futures.Future[Any]
         if loop is not None:
-            task = loop.create_task(self._run(path, kwargs, loop))
+            # A kernel (or any async caller): a task on its own loop. The batch awaits the
+            # network and does its file and CPU work in threads, so the loop stays free.
+            task = loop.create_task(self._run(path, kwargs, in_kernel=_in_kernel()))
         else:
             # No loop on this thread (a script, a plain test): run on ocrframe's own loop.
             task = asyncio.run_coroutine_threadsafe(
-                self._run(path, kwargs, None), background_loop()
+                self._run(path, kwargs, in_kernel=False), background_loop()
             )
         # Stop may cancel the task before it ever ran: the controls are given back from here.
         task.add_done_callback(self._on_done)
@@ -534,52 +549,53 @@ class Panel:
 
     def _on_done(self, task: asyncio.Future[Any] | concurrent.futures.Future[Any]) -> None:
         if task.cancelled():
+            self.progress_out.clear_output()
             self.status.value = "<p>Stopped.</p>"
             self._set_running(False)
 
     async def _run(
-        self,
-        path: str,
-        kwargs: dict[str, Any],
-        ui_loop: asyncio.AbstractEventLoop | None,
+        self, path: str, kwargs: dict[str, Any], *, in_kernel: bool
     ) -> Extraction | None:
         import time
 
-        started = time.perf_counter()
+        self.running_since = started = time.perf_counter()
         self.result, self.error = None, None
-        ex: Extraction
-        try:
-            if _accepts_callable_progress(extract_async):
-                kwargs = {**kwargs, "progress": self._progress_hook(ui_loop)}
-            else:
-                # No per-file callback to feed the bar: it shows "running" until the end (a
-                # tqdm bar printed from the batch's thread would land in some other cell).
-                kwargs = {**kwargs, "progress": False}
-                self.progress.max = 1
-                self.progress.value = 1
-                self.progress.bar_style = "info"
-                self.progress.description = "running"
-            coro = extract_async(path, **kwargs)
-            if ui_loop is not None:
-                # The batch runs on ocrframe's loop thread so that nothing it does can block the
-                # kernel's loop; this task only waits for it and updates the widgets.
-                self._work = asyncio.run_coroutine_threadsafe(coro, background_loop())
-                ex = await asyncio.wrap_future(self._work)
-            else:
-                ex = await coro
-        except asyncio.CancelledError:
-            if self._work is not None:
-                self._work.cancel()
-            raise
-        except Exception as exc:
-            logger.debug("run failed", exc_info=True)
-            self.error = exc
+        failure: BaseException | None = None
+        ex: Extraction | None = None
+        if _accepts_callable_progress(extract_async):
+            kwargs = {**kwargs, "progress": self._progress_hook(asyncio.get_running_loop())}
+        elif in_kernel:
+            # The batch's own tqdm bar (a widget in a kernel), captured into the panel: it is
+            # displayed from this task, whose context carries the request the Output follows.
+            kwargs = {**kwargs, "progress": True}
+            self.progress.layout.display = "none"
+        else:
+            # No bar to capture outside a kernel: this one just says "running" until the end.
+            kwargs = {**kwargs, "progress": False}
+            self.progress.max = 1
+            self.progress.value = 1
+            self.progress.bar_style = "info"
+            self.progress.description = "running"
+        # Output's context manager shows and swallows any exception raised inside it in a
+        # kernel; everything is caught here instead, so errors are shown our way.
+        with self.progress_out:
+            try:
+                ex = await extract_async(path, **kwargs)
+            except BaseException as exc:
+                failure = exc
+        self.progress_out.clear_output()
+        self.progress.layout.display = None
+        if isinstance(failure, asyncio.CancelledError | KeyboardInterrupt | SystemExit):
+            raise failure
+        if failure is not None or ex is None:
+            logger.debug("run failed", exc_info=failure)
+            self.error = failure
             # A run stopped by a bad key or an empty balance still hands back what it did.
-            partial = getattr(exc, "extraction", None)
+            partial = getattr(failure, "extraction", None)
             if partial is not None and hasattr(partial, "documents"):
                 self.result = partial
                 self._show(partial, time.perf_counter() - started)
-            self.status.value = error_html(exc)
+            self.status.value = error_html(failure or RuntimeError("no result"))
             self._set_running(False)
             return None
         self.result = ex
@@ -587,18 +603,17 @@ class Panel:
         self._set_running(False)
         return ex
 
-    def _progress_hook(self, ui_loop: asyncio.AbstractEventLoop | None) -> Callable[..., None]:
-        def update(done: int, total: int | None = None, *_: Any) -> None:
+    def _progress_hook(self, ui_loop: asyncio.AbstractEventLoop) -> Callable[..., None]:
+        def update(done: int, total: int | None = None) -> None:
             if total is not None:
                 self.progress.max = max(int(total), 1)
             self.progress.value = min(int(done), self.progress.max)
             self.progress.description = f"{int(done)}/{int(total) if total else '?'}"
 
-        def hook(done: int, total: int | None = None, *rest: Any) -> None:
-            if ui_loop is not None and not ui_loop.is_closed():
+        def hook(done: int, total: int | None = None, *_: Any) -> None:
+            # The batch may call from another thread; widgets are updated on the panel's loop.
+            if not ui_loop.is_closed():
                 ui_loop.call_soon_threadsafe(update, done, total)
-            else:
-                update(done, total)
 
         return hook
 
@@ -627,8 +642,6 @@ class Panel:
         self.progress.description = f"{len(ex.documents)}/{len(ex.documents)}"
 
     def _on_stop(self, _button: Any = None) -> None:
-        if self._work is not None:
-            self._work.cancel()
         if self.task is not None:
             self.task.cancel()
 
@@ -672,6 +685,16 @@ class Panel:
             f"<p>Saved to <code>{shown}</code>; read it back with "
             f"<code>ocrframe.read_parquet({html.escape(repr(target))})</code>.</p>"
         )
+
+
+def _in_kernel() -> bool:
+    """Whether this runs inside an IPython kernel (where tqdm.auto draws a widget)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 def _accepts_callable_progress(func: Callable[..., Any]) -> bool:

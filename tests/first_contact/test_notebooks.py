@@ -115,7 +115,12 @@ def test_pipeline_runs(workdir: Path, kernel_name: str) -> None:
 def test_panel_runs_on_the_kernels_loop(
     tmp_path: Path, kernel_name: str, shared_cache: Path
 ) -> None:
-    """In a kernel, Run starts a task on the kernel's own loop and the cell returns at once."""
+    """In a kernel, Run starts a task on the kernel's own loop and the cell returns at once.
+
+    The batch's tqdm bar is displayed from that task while the panel's Output widget follows
+    the same request, which is how a frontend puts the bar inside the panel. (nbclient itself
+    drops messages of a cell that has finished, so the routing is checked in the kernel.)
+    """
     from nbformat.v4 import new_code_cell, new_notebook
 
     shutil.copytree(ROOT / "data" / "sample" / "invoices", tmp_path / "invoices")
@@ -124,7 +129,16 @@ def test_panel_runs_on_the_kernels_loop(
     nb.cells = [
         new_code_cell(
             "import asyncio\n"
+            "import tqdm.notebook\n"
+            "from IPython import get_ipython\n"
             "from ocrframe.widgets import panel\n"
+            "shown = []\n"
+            "_display = tqdm.notebook.display\n"
+            "def recording_display(*objs, **kwargs):\n"
+            "    request = get_ipython().get_parent()['header']['msg_id']\n"
+            "    shown.append((type(objs[0]).__name__, p.progress_out.msg_id == request))\n"
+            "    return _display(*objs, **kwargs)\n"
+            "tqdm.notebook.display = recording_display\n"
             f"p = panel('invoices/invoice-fr.pdf', model='invoice', cache={cache!r})\n"
             "p.run_button.click()\n"
             "print('task on kernel loop:', p.task.get_loop() is asyncio.get_running_loop())\n"
@@ -133,7 +147,9 @@ def test_panel_runs_on_the_kernels_loop(
         new_code_cell(
             "ex = await p.wait()\n"
             "print('after:', p.run_button.disabled, list(ex.documents['status']))\n"
-            "print('fields tab filled:', 'invoiceNumber' in p.tables['fields'].value)"
+            "print('fields tab filled:', 'invoiceNumber' in p.tables['fields'].value)\n"
+            "print('bar shown in the panel:', shown)\n"
+            "print('bar cleared:', p.progress_out.msg_id == '', p.progress.layout.display)"
         ),
     ]
     NotebookClient(
@@ -144,3 +160,5 @@ def test_panel_runs_on_the_kernels_loop(
     assert "locked while running: True False" in text
     assert "after: False ['ok']" in text
     assert "fields tab filled: True" in text
+    assert "bar shown in the panel: [('TqdmHBox', True)]" in text
+    assert "bar cleared: True None" in text

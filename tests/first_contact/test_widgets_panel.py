@@ -219,13 +219,12 @@ async def test_stop_gives_the_controls_back(folder: Path, tmp_path: Path) -> Non
 async def test_stop_cancels_the_batch_once_it_runs(folder: Path, tmp_path: Path) -> None:
     p = _panel(folder, tmp_path)
     p.run_button.click()
-    for _ in range(500):  # until the batch has been handed to ocrframe's loop (bounded)
-        if p._work is not None:
+    for _ in range(500):  # until the run's coroutine has begun (bounded)
+        if p.running_since is not None:
             break
         await asyncio.sleep(0.01)
-    work = p._work
-    assert work is not None
+    assert p.running_since is not None
     p.stop_button.click()
-    await asyncio.wait_for(p.wait(), RUN_TIMEOUT)
-    assert work.cancelled() or work.done()
+    assert await asyncio.wait_for(p.wait(), RUN_TIMEOUT) is None
     assert _controls_idle(p) and p.task is not None and p.task.cancelled()
+    assert "Stopped" in p.status.value
