@@ -337,8 +337,13 @@ class Panel:
         )
         self.model = w.Dropdown(options=[], description="Model", style=style, layout=wide())
         self.service_note = w.HTML()
+        # Updated on Enter or leaving the box, not on every key: each update lists the folder.
         self.path = w.Text(
-            value=str(path), description="Folder or file", style=style, layout=wide()
+            value=str(path),
+            description="Folder or file",
+            style=style,
+            layout=wide(),
+            continuous_update=False,
         )
         self.browser = w.Select(
             options=[], rows=8, description="Browse", style=style, layout=wide()
@@ -442,8 +447,13 @@ class Panel:
                     note = _note("No DOCAI_API_KEY: the embedded offline engine answers.")
                 else:
                     note = _note(f"DocAI at {url}: {len(options)} model(s) for this key.")
-        self.model.options = options
         values = [v for _, v in options]
+        if preferred and preferred not in values and service == "docai":
+            # A model id the caller named is kept even when the listing lacks it (or failed):
+            # the run will say whether the key may call it.
+            options = [*options, (f"{preferred} (not listed)", preferred)]
+            values.append(preferred)
+        self.model.options = options
         if preferred in values:
             self.model.value = preferred
         elif values:

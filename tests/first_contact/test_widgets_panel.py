@@ -82,6 +82,17 @@ def test_a_key_that_is_refused_is_said_plainly(folder: Path, tmp_path: Path) -> 
     assert "a-wrong-key-123" not in p.service_note.value
     p.run_button.click()
     assert "choose a model first" in p.status.value and p.task is None
+    # A model id named by the caller stays choosable even when the listing failed.
+    named = _panel(
+        folder,
+        tmp_path,
+        model="my-model-7",
+        api_key="a-wrong-key-123",
+        base_url=ENGINE_BASE_URL,
+        transport=transport,
+    )
+    assert named.model.options == (("my-model-7 (not listed)", "my-model-7"),)
+    assert named.model.value == "my-model-7"
 
 
 def test_folder_browser_and_what_would_be_submitted(folder: Path, tmp_path: Path) -> None:
