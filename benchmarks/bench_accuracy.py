@@ -106,6 +106,9 @@ class Score:
     documents: int = 0
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    pages: int = 0
+    # extraction time per page of each document (ms), reading the pages not included
+    ms_per_page: list[float] = field(default_factory=list)
 
     def add(self, other: Score) -> None:
         """Fold ``other``'s counts into this one."""
@@ -120,6 +123,8 @@ class Score:
         self.documents += other.documents
         self.failures += other.failures
         self.seconds += other.seconds
+        self.pages += other.pages
+        self.ms_per_page += other.ms_per_page
 
     def field_accuracy(self, key: str) -> float | None:
         """Share of documents whose ``key`` was read exactly (None when never scored)."""
@@ -216,11 +221,14 @@ def run_set(paths: Iterable[Path], *, verbose: bool = False) -> Score:
     total = Score()
     for path in paths:
         expected = json.loads(path.with_name(path.name + ".expected.json").read_text("utf-8"))
+        pages = read_pages(path)
         start = time.perf_counter()
-        result = extract_invoice(read_pages(path))
+        result = extract_invoice(pages)
         elapsed = time.perf_counter() - start
         s = score_document(expected, result, path.name)
         s.seconds = elapsed
+        s.pages = len(pages)
+        s.ms_per_page = [1000 * elapsed / max(1, len(pages))]
         total.add(s)
     if verbose:
         for line in total.failures:
@@ -256,7 +264,13 @@ def real_paths(kinds: Sequence[str] = (".pdf", ".png", ".txt")) -> list[Path]:
 
 def report(name: str, score: Score) -> str:
     """A Markdown table of one set's accuracy."""
-    out = [f"**{name}** ({score.documents} documents, extraction {score.seconds:.2f} s in all)", ""]
+    per_page = sorted(score.ms_per_page)
+    med = per_page[len(per_page) // 2] if per_page else 0.0
+    out = [
+        f"**{name}**: {score.documents} documents, {score.pages} pages; extraction (words -> "
+        f"result) median {med:.1f} ms per page, {score.seconds:.2f} s in all",
+        "",
+    ]
     out.append("| field | exact | scored |")
     out.append("|---|---:|---:|")
     for key in HEADER_FIELDS:

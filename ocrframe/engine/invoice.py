@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from statistics import median
 from typing import Any
 
@@ -205,7 +206,9 @@ def _chain(words: list[Word]) -> list[list[Word]]:
     return lines
 
 
+@lru_cache(maxsize=65536)
 def _token(text: str) -> str:
+    """A word as label matching sees it: folded, outer punctuation stripped, "N°" -> "no"."""
     t = fold(text).strip(":;,.()[]*\"'“”«»")
     if t in ("n°", "nº", "no.", "n0", "n"):  # "N°", "Nº" fold to "n" + symbol
         return "no"
@@ -869,6 +872,12 @@ def _currency(lines_by_page: dict[int, list[Line]]) -> tuple[str, int] | None:
     return code, first_page[code]
 
 
+_DOC_TYPE_KEYS = sorted(DOCUMENT_TYPES, key=len, reverse=True)
+_DOC_TYPE_RE = re.compile(
+    r"(?<![a-z])(" + "|".join(re.escape(k) for k in _DOC_TYPE_KEYS) + r")(?![a-z])"
+)
+
+
 def _document_type(
     pages: Sequence[Page], lines_by_page: dict[int, list[Line]]
 ) -> tuple[str, int] | None:
@@ -876,20 +885,16 @@ def _document_type(
         return None
     first = pages[0].number
     best: tuple[float, str] | None = None
-    keys = sorted(DOCUMENT_TYPES, key=len, reverse=True)
     for line in lines_by_page[first][:40]:
         folded = " ".join(_token(w.text) for w in line.words)
-        spaced = fold(line.text).replace(" ", "")
-        for key in keys:
-            if re.search(rf"(?<![a-z]){re.escape(key)}(?![a-z])", folded) or (
-                # letter-spaced titles: "I N V O I C E"
-                len(line.words) >= len(key.replace(" ", "")) - 1
-                and spaced.startswith(key.replace(" ", ""))
-            ):
-                prominence = line.height
-                if best is None or prominence > best[0]:
-                    best = (prominence, DOCUMENT_TYPES[key])
-                break
+        m = _DOC_TYPE_RE.search(folded)
+        key = m.group(1) if m else None
+        if key is None and sum(len(w.text) <= 2 for w in line.words) >= 4:
+            # letter-spaced titles: "I N V O I C E"
+            spaced = folded.replace(" ", "")
+            key = next((k for k in _DOC_TYPE_KEYS if spaced.startswith(k.replace(" ", ""))), None)
+        if key is not None and (best is None or line.height > best[0]):
+            best = (line.height, DOCUMENT_TYPES[key])
     return (best[1], first) if best else None
 
 
