@@ -111,7 +111,9 @@ class Phrase:
 
 def _split_glued(word: Word) -> list[Word]:
     """``"Date:31/12/2017"`` -> ``"Date:"``, ``"31/12/2017"`` (OCR often drops the space)."""
-    m = re.match(r"^([^\W\d_][\w.\-]*:)(\S+)$", word.text)
+    m = re.match(r"^([^\W\d_][\w.\-]*:)(\S+)$", word.text) or re.match(
+        r"^([Nn][°º]|[Nn][Oo]\.|#)(\S*\d\S*)$", word.text  # "n°562044387", "#A-12"
+    )
     if not m:
         return [word]
     left, right = m.group(1), m.group(2)
@@ -745,6 +747,10 @@ def _candidates(hit: _Hit, kind: str, lines: list[Line]) -> list[str]:
     return out
 
 
+# Document titles that double as invoice-number labels ("Invoice INV-7"), weakly.
+_TITLE_WORDS = frozenset({"invoice", "rechnung", "facture", "factuur", "faktura"})
+
+
 def extract_invoice(pages: list[Page]) -> dict[str, Any]:
     """Read an invoice's fields, line items and taxes from its pages of words.
 
@@ -769,7 +775,12 @@ def extract_invoice(pages: list[Page]) -> dict[str, Any]:
             kind = FIELD_KINDS[hit.field]
             if kind == "none":
                 continue
+            weak = hit.field == "invoiceNumber" and hit.end - hit.start == 1 and (
+                hit.phrase.tokens[hit.start] in _TITLE_WORDS
+            )
             for text in _candidates(hit, kind, lines):
+                if weak and len(text.strip(" #:").split()) != 1:
+                    continue  # after a bare title only a lone identifier: not "12 Main Street"
                 parsed = _parse_kind(kind, text, month_first)
                 if parsed is None:
                     continue

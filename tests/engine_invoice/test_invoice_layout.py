@@ -322,3 +322,32 @@ def test_dates(text: str, expected: date) -> None:
 def test_currency_marks() -> None:
     codes = [code for code, _ in find_currency_marks("Total 12,00 zł, 5 € and £3 in US Dollars")]
     assert codes[:3] == ["PLN", "EUR", "GBP"] and "USD" in codes
+
+
+def test_a_bare_title_takes_only_a_lone_identifier() -> None:
+    # "INVOICE" over an address: the street number is not the invoice number
+    address = make_page([(40, [(40, "INVOICE")]), (54, [(40, "123 Main Street")])])
+    assert "invoiceNumber" not in values(extract_invoice([address]))
+    # ... but a lone identifier below or beside the title is
+    below = make_page([(40, [(400, "INVOICE")]), (60, [(400, "#INV_77")])])
+    assert values(extract_invoice([below]))["invoiceNumber"] == "INV_77"
+
+
+def test_glued_number_sign_and_date_in_the_number_phrase() -> None:
+    page = make_page([(40, [(40, "Facture n°562044387 du 02 Juillet 2015")])])
+    got = values(extract_invoice([page]))
+    assert got["invoiceNumber"] == "562044387"
+    assert got["invoiceDate"] == "2015-07-02"
+
+
+def test_text_dump_pages_keep_their_columns() -> None:
+    from benchmarks.bench_accuracy import pages_from_text
+
+    pages = pages_from_text(
+        "Faktura nr: F 12/34        Data wystawienia: 2021-01-01\n\nRazem: 12,30 PLN\n"
+    )
+    got = values(extract_invoice(pages))
+    assert got["invoiceNumber"] == "F 12/34"
+    assert got["invoiceDate"] == "2021-01-01"
+    assert got["grossAmount"] == "12.30"
+    assert got["currency"] == "PLN"
