@@ -2,6 +2,8 @@
 
 The rules, so that whoever edits the README can keep this test true:
 
+- A command a reader is meant to type goes in a fenced block (inline code in prose is not run:
+  keep it to names, options and paths).
 - Every fenced block names its language. ``python`` blocks are run; ``bash`` / ``sh`` / ``shell``
   / ``console`` blocks are commands; ``text`` (also ``output``, ``toml``, ``json``, ``yaml``) blocks
   are shown, not run: use them for output and sketches only.
