@@ -685,7 +685,8 @@ def _strip_pct(text: str) -> str:
 
 
 def _month_first(pages: Sequence[Page]) -> bool:
-    """US-style numeric dates: only where the document itself shows a month-first date."""
+    """US-style numeric dates: where the document shows a date that can only be month-first, or
+    shows no telling date and is in US dollars."""
     votes = Counter[bool]()
     for page in pages:
         for word in page.words:
@@ -696,6 +697,11 @@ def _month_first(pages: Sequence[Page]) -> bool:
                     votes[True] += 1
                 elif a > 12 >= b:
                     votes[False] += 1
+    if votes[True] == votes[False] == 0:
+        # nothing tells: US-dollar documents write the month first
+        return any(
+            "$" in w.text or w.text.strip(".,:") == "USD" for page in pages for w in page.words
+        )
     return votes[True] > votes[False]
 
 

@@ -560,7 +560,8 @@ def _fields(spec: InvoiceSpec) -> dict[str, Any]:
 
 
 def format_amount(value: Decimal, language: str) -> str:
-    """``1234.5`` as the language writes it: ``1,234.50`` / ``1.234,50`` / ``1 234,50``."""
+    """``1234.5`` as the language writes it: ``1,234.50`` / ``1.234,50`` / ``1 234,50``; Swiss
+    German (``"de-CH"``): ``1'234.50``."""
     sign = "-" if value < 0 else ""
     whole, frac = f"{abs(value):.2f}".split(".")
     groups: list[str] = []
@@ -568,13 +569,20 @@ def format_amount(value: Decimal, language: str) -> str:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
     groups.insert(0, whole)
-    sep, dec = {"en": (",", "."), "de": (".", ","), "fr": (" ", ",")}[language]
+    sep, dec = {"en": (",", "."), "de": (".", ","), "fr": (" ", ","), "de-CH": ("'", ".")}[
+        language
+    ]
     return f"{sign}{sep.join(groups)}{dec}{frac}"
+
+
+def _number_locale(spec: InvoiceSpec) -> str:
+    # Swiss invoices in German write 1'234.50
+    return "de-CH" if spec.language == "de" and spec.currency == "CHF" else spec.language
 
 
 def format_money(value: Decimal, spec: InvoiceSpec) -> str:
     """An amount with its currency as the spec's style and language place it."""
-    text = format_amount(value, spec.language)
+    text = format_amount(value, _number_locale(spec))
     symbol = _SYMBOLS[spec.currency] if spec.currency_style == 0 else spec.currency
     if symbol in ("$", "£", "₹") and spec.language == "en":
         return f"{symbol}{text}"
@@ -582,9 +590,12 @@ def format_money(value: Decimal, spec: InvoiceSpec) -> str:
 
 
 def format_date(value: date, spec: InvoiceSpec) -> str:
-    """A date in one of the language's usual forms (never an ambiguous all-number US form)."""
+    """A date in one of the language's usual forms; US-dollar invoices may use 02/11/2019
+    (month first), as American ones do."""
     month = _MONTHS[spec.language][value.month - 1]
     style = spec.date_style % 3
+    if spec.language == "en" and spec.currency == "USD" and style == 2:
+        return f"{value.month:02d}/{value.day:02d}/{value.year}"
     if spec.language == "en":
         return (
             f"{month[:3]} {value.day}, {value.year}",
@@ -810,9 +821,9 @@ def _draw(cv: _Canvas, spec: InvoiceSpec) -> None:
         values = {
             "desc": line.description,
             "qty": format_quantity(line.quantity, spec.language),
-            "unit": format_amount(line.unit_price, spec.language),
+            "unit": format_amount(line.unit_price, _number_locale(spec)),
             "rate": format_rate(line.tax_rate, spec.language),
-            "amount": format_amount(line.amount, spec.language),
+            "amount": format_amount(line.amount, _number_locale(spec)),
         }
         for key, x, align in cols:
             cv.text(x, y, values[key], size=9, align=align)
