@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
+from traitlets import default
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -33,29 +37,86 @@ def test_stored_without_outputs(path: Path) -> None:
     assert dirty == [], f"{path.name}: cells with outputs (clear them before committing)"
 
 
+ClientFactory = Callable[[nbformat.NotebookNode, Path], NotebookClient]
+
+
+def runs_this_python(argv0: str) -> bool:
+    """Whether a kernelspec's ``argv[0]`` starts this interpreter (the virtualenv's).
+
+    jupyter_client starts a spec whose ``argv[0]`` is ``python`` / ``python3`` / ``pythonX.Y``
+    with ``sys.executable`` of the process launching it.
+    """
+    aliases = {"python", "python3", f"python{sys.version_info[0]}.{sys.version_info[1]}"}
+    return argv0 in aliases or Path(argv0).resolve() == Path(sys.executable).resolve()
+
+
+def client_factory(kernels: Path, *, own_spec: bool) -> ClientFactory:
+    """NotebookClients on ``python3``, or (``own_spec``) on a spec made in ``kernels`` that
+    starts this interpreter by its full path."""
+    name = KERNEL
+    manager: type[AsyncKernelManager] = AsyncKernelManager
+    if own_spec:
+        name = "ocrframe-tests"
+        (kernels / name).mkdir(parents=True, exist_ok=True)
+        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        spec = {
+            "argv": argv,
+            "display_name": "ocrframe tests",
+            "language": "python",
+            "env": {"OCRFRAME_TEST_KERNEL": name},
+        }
+        (kernels / name / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+
+        class OwnSpecKernelManager(AsyncKernelManager):  # type: ignore[misc]
+            # A manager class (not an instance) keeps nbclient owning the kernel: it starts,
+            # shuts down and cleans up as usual.
+            @default("kernel_spec_manager")
+            def _own_specs(self) -> KernelSpecManager:
+                return KernelSpecManager(kernel_dirs=[str(kernels)])
+
+        manager = OwnSpecKernelManager
+
+    def make(nb: nbformat.NotebookNode, workdir: Path) -> NotebookClient:
+        return NotebookClient(
+            nb,
+            kernel_manager_class=manager,
+            kernel_name=name,
+            timeout=300,
+            resources={"metadata": {"path": str(workdir)}},
+        )
+
+    return make
+
+
 @pytest.fixture(scope="session")
-def kernel_name() -> str:
-    """The ``python3`` kernel, checked to run this very interpreter (the virtualenv's)."""
-    spec = KernelSpecManager().get_kernel_spec(KERNEL)
-    # jupyter_client runs a spec whose argv[0] is "python" with sys.executable; anything else
-    # must be this interpreter itself, or the notebooks would run without ocrframe installed.
-    executable = spec.argv[0]
-    assert executable in {"python", "python3", sys.executable} or (
-        Path(executable).resolve() == Path(sys.executable).resolve()
-    ), f"kernel {KERNEL!r} runs {executable}, not {sys.executable}"
-    return KERNEL
+def notebook_client(tmp_path_factory: pytest.TempPathFactory) -> ClientFactory:
+    """Make NotebookClients whose kernel runs this interpreter, where ocrframe is installed.
+
+    ``python3`` (ipykernel's spec) when it resolves to this interpreter; otherwise (a user-level
+    ``python3`` spec for some other Python shadows it) a spec of the session's own.
+    """
+    own = not runs_this_python(KernelSpecManager().get_kernel_spec(KERNEL).argv[0])
+    return client_factory(tmp_path_factory.mktemp("kernels"), own_spec=own)
 
 
-def run_notebook(path: Path, workdir: Path, kernel_name: str) -> nbformat.NotebookNode:
+def test_own_kernelspec_runs_this_python(tmp_path: Path) -> None:
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    code = "import os, sys, ocrframe\nprint(sys.executable, os.environ['OCRFRAME_TEST_KERNEL'])"
+    nb = new_notebook(cells=[new_code_cell(code)])
+    client_factory(tmp_path / "kernels", own_spec=True)(nb, tmp_path).execute()
+    assert _text(nb).split() == [sys.executable, "ocrframe-tests"]
+
+
+def test_runs_this_python() -> None:
+    assert runs_this_python("python3") and runs_this_python(sys.executable)
+    assert not runs_this_python("/opt/elsewhere/bin/python3")
+
+
+def run_notebook(path: Path, workdir: Path, client: ClientFactory) -> nbformat.NotebookNode:
     """Execute a notebook in ``workdir`` (which holds a copy of data/sample); return it."""
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        kernel_name=kernel_name,
-        timeout=300,
-        resources={"metadata": {"path": str(workdir)}},
-    )
-    client.execute()
+    client(nb, workdir).execute()
     return nb
 
 
@@ -84,8 +145,8 @@ def _text(nb: nbformat.NotebookNode) -> str:
     return "\n".join(parts)
 
 
-def test_quickstart_runs(workdir: Path, kernel_name: str) -> None:
-    nb = run_notebook(ROOT / "notebooks" / "quickstart.ipynb", workdir, kernel_name)
+def test_quickstart_runs(workdir: Path, notebook_client: ClientFactory) -> None:
+    nb = run_notebook(ROOT / "notebooks" / "quickstart.ipynb", workdir, notebook_client)
     outputs = _outputs(nb)
     assert not [o for o in outputs if o.get("output_type") == "error"]
     # The plots were drawn, the Parquet dataset written, the panel displayed as a widget.
@@ -100,8 +161,8 @@ def test_quickstart_runs(workdir: Path, kernel_name: str) -> None:
         assert source in text
 
 
-def test_pipeline_runs(workdir: Path, kernel_name: str) -> None:
-    nb = run_notebook(ROOT / "notebooks" / "pipeline.ipynb", workdir, kernel_name)
+def test_pipeline_runs(workdir: Path, notebook_client: ClientFactory) -> None:
+    nb = run_notebook(ROOT / "notebooks" / "pipeline.ipynb", workdir, notebook_client)
     assert not [o for o in _outputs(nb) if o.get("output_type") == "error"]
     for table in ("documents", "items"):
         assert list((workdir / "out" / "pipeline" / table).glob("*.parquet"))
@@ -113,7 +174,7 @@ def test_pipeline_runs(workdir: Path, kernel_name: str) -> None:
 
 
 def test_panel_runs_on_the_kernels_loop(
-    tmp_path: Path, kernel_name: str, shared_cache: Path
+    tmp_path: Path, notebook_client: ClientFactory, shared_cache: Path
 ) -> None:
     """In a kernel, Run starts a task on the kernel's own loop and the cell returns at once.
 
@@ -152,9 +213,7 @@ def test_panel_runs_on_the_kernels_loop(
             "print('bar cleared:', p.progress_out.msg_id == '', p.progress.layout.display)"
         ),
     ]
-    NotebookClient(
-        nb, kernel_name=kernel_name, timeout=300, resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
+    notebook_client(nb, tmp_path).execute()
     text = _text(nb)
     assert "task on kernel loop: True" in text
     assert "locked while running: True False" in text
