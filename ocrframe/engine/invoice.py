@@ -542,89 +542,115 @@ def _line_has_totals_label(line: Line) -> str | None:
 
 
 def _read_tables(
-    lines_by_page: dict[int, list[Line]], month_first: bool
+    lines_by_page: dict[int, list[Line]],
 ) -> tuple[list[list[dict[str, Any]]], set[int]]:
-    """Item rows of every table; and the ids of the lines they used (headers included)."""
+    """Item rows of every table; and the ids of the lines they used (headers included).
+
+    A table that runs to the bottom of a page goes on at the top of the next page when that
+    page has no header of its own.
+    """
     items: list[list[dict[str, Any]]] = []
     used: set[int] = set()
+    carry: list[_Column] | None = None
     for page, lines in lines_by_page.items():
         i = 0
+        if carry is not None and not any(_find_header(ln) for ln in lines):
+            rows, i, open_end = _table_rows(lines, 0, carry, page, used, carried=True)
+            items += rows
+            carry = carry if open_end else None
+        else:
+            carry = None
         while i < len(lines):
             columns = _find_header(lines[i])
             if columns is None:
                 i += 1
                 continue
-            header = lines[i]
-            used.add(id(header))
-            pitch = header.height * 1.2
-            current: dict[str, list[str]] | None = None
-            after_subtotal = False
-            last_y = header.y1
+            used.add(id(lines[i]))
+            rows, i, open_end = _table_rows(lines, i + 1, columns, page, used, carried=False)
+            items += rows
+            carry = columns if open_end else None
+    return items, used
+
+
+def _table_rows(
+    lines: list[Line],
+    i: int,
+    columns: list[_Column],
+    page: int,
+    used: set[int],
+    *,
+    carried: bool,
+) -> tuple[list[list[dict[str, Any]]], int, bool]:
+    """Rows of one table from ``lines[i]`` on: (items, index after the table, whether the table
+    ran to the end of the page without a totals line)."""
+    items: list[list[dict[str, Any]]] = []
+    current: dict[str, list[str]] | None = None
+    after_subtotal = False
+    last_y = lines[i - 1].y1 if i > 0 else -1e9
+    pitch = lines[i - 1].height * 1.2 if i > 0 else 1.0
+    while i < len(lines):
+        line = lines[i]
+        if not carried and line.y0 - last_y > max(6 * pitch, 60):
+            # far below the last row: the table ended, or it goes on over the page's footer
+            return items, i, not any(_line_has_totals_label(ln) for ln in lines[i:])
+        if not re.search(r"\w", line.text):
             i += 1
-            while i < len(lines):
-                line = lines[i]
-                if line.y0 - last_y > max(6 * pitch, 60):
-                    break
-                if not re.search(r"\w", line.text):
-                    i += 1
-                    continue
-                if _find_header(line) is not None:
-                    break
-                totals = _line_has_totals_label(line)
-                cells: dict[str, list[str]] = {}
-                for word in line.words:
-                    key = _assign(columns, word)
-                    if key:
-                        cells.setdefault(key, []).append(word.text)
-                numbers = {
-                    k: " ".join(v)
-                    for k, v in cells.items()
-                    if k != "description" and find_amounts(" ".join(v))
-                }
-                if totals is not None and not re.search(r"\d", line.text):
-                    # a label without a number ("excl. MwSt." under a column title): not a row
-                    used.add(id(line))
-                    i += 1
-                    continue
-                if totals is not None:
-                    if totals == "netAmount" and not _is_final_subtotal(lines, i, columns):
-                        # a section's subtotal: the table goes on below it
-                        after_subtotal = True
-                        current = None
-                        used.add(id(line))
-                        i += 1
-                        last_y = line.y1
-                        continue
-                    break
-                has_amount = any(
-                    k in numbers for k in ("unitPrice", "totalPriceExclTax", "totalPriceInclTax")
-                )
-                if has_amount and not cells.get("description"):
-                    break  # amounts without a description: a totals row, the table is over
-                if has_amount:
-                    current = {k: list(v) for k, v in cells.items()}
-                    current["_page"] = [str(page)]
-                    items.append([])  # placeholder, filled below
-                    items[-1] = _row_cells(current, page, month_first)
-                    after_subtotal = False
-                elif (
-                    current is not None
-                    and not after_subtotal
-                    and cells.get("description")
-                    and not numbers
-                    and line.y0 - last_y < 2.2 * line.height
-                ):
-                    current.setdefault("description", [])
-                    current["description"].append("\n" + " ".join(cells["description"]))
-                    items[-1] = _row_cells(current, page, month_first)
-                else:
-                    # a line with numbers but no price (a bundle's part), or far below: the
-                    # description above is complete
-                    current = None
+            continue
+        if _find_header(line) is not None:
+            return items, i, False
+        totals = _line_has_totals_label(line)
+        cells: dict[str, list[str]] = {}
+        for word in line.words:
+            key = _assign(columns, word)
+            if key:
+                cells.setdefault(key, []).append(word.text)
+        numbers = {
+            k for k, v in cells.items() if k != "description" and find_amounts(" ".join(v))
+        }
+        if carried and not items and totals is None and (
+            _line_hits(line) or not cells.get("description")
+        ):
+            i += 1  # the top of a continued page: its own header lines, not rows
+            continue
+        if totals is not None and not re.search(r"\d", line.text):
+            # a label without a number ("excl. MwSt." under a column title): not a row
+            used.add(id(line))
+            i += 1
+            continue
+        if totals is not None:
+            if totals == "netAmount" and not _is_final_subtotal(lines, i, columns):
+                # a section's subtotal: the table goes on below it
+                after_subtotal = True
+                current = None
                 used.add(id(line))
                 last_y = line.y1
                 i += 1
-    return items, used
+                continue
+            return items, i, False
+        has_amount = bool(numbers & {"unitPrice", "totalPriceExclTax", "totalPriceInclTax"})
+        if has_amount and not cells.get("description"):
+            return items, i, False  # amounts without a description: a totals row
+        if has_amount:
+            current = {k: list(v) for k, v in cells.items()}
+            items.append(_row_cells(current, page))
+            after_subtotal = False
+        elif (
+            current is not None
+            and not after_subtotal
+            and cells.get("description")
+            and not numbers
+            and line.y0 - last_y < 2.2 * line.height
+        ):
+            current.setdefault("description", []).append("\n" + " ".join(cells["description"]))
+            items[-1] = _row_cells(current, page)
+        else:
+            # a line with numbers but no price (a bundle's part), or far below: the
+            # description above is complete
+            current = None
+        used.add(id(line))
+        last_y = line.y1
+        i += 1
+    return items, i, True
 
 
 def _is_final_subtotal(lines: list[Line], i: int, columns: list[_Column]) -> bool:
@@ -640,7 +666,7 @@ def _is_final_subtotal(lines: list[Line], i: int, columns: list[_Column]) -> boo
     return True
 
 
-def _row_cells(cells: dict[str, list[str]], page: int, month_first: bool) -> list[dict[str, Any]]:
+def _row_cells(cells: dict[str, list[str]], page: int) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
 
     def add(key: str, value: str) -> None:
@@ -770,7 +796,7 @@ def extract_invoice(pages: list[Page]) -> dict[str, Any]:
     """
     month_first = _month_first(pages)
     lines_by_page = {p.number: group_lines(p) for p in pages}
-    items, table_lines = _read_tables(lines_by_page, month_first)
+    items, table_lines = _read_tables(lines_by_page)
 
     found: dict[str, tuple[int, _Value]] = {}  # field -> (rank, value)
     tax_lines: list[tuple[int, str, str | None]] = []  # (page, value, percentage)

@@ -351,3 +351,28 @@ def test_text_dump_pages_keep_their_columns() -> None:
     assert got["invoiceDate"] == "2021-01-01"
     assert got["grossAmount"] == "12.30"
     assert got["currency"] == "PLN"
+
+
+def test_a_table_continues_on_a_page_without_its_header() -> None:
+    page1 = make_page(
+        [
+            (60, [(300, "Invoice No:"), (450, "C-1")]),
+            TABLE_HEADER,
+            (215, [(40, "Item one"), (305, "1"), (365, "10.00"), (440, "20%"), (520, "10.00")]),
+            (760, [(260, "Page 1 of 2")]),
+        ],
+        number=1,
+    )
+    page2 = make_page(
+        [
+            (40, [(40, "Invoice No: C-1")]),
+            (80, [(40, "Item two"), (305, "2"), (365, "5.00"), (440, "20%"), (520, "10.00")]),
+            (94, [(40, "Item three"), (305, "1"), (365, "1.50"), (440, "20%"), (520, "1.50")]),
+            (130, [(360, "Total"), (500, "25.80 USD")]),
+        ],
+        number=2,
+    )
+    result = extract_invoice([page1, page2])
+    rows = [(row[0]["value"], row[0]["pageNumber"]) for row in result["itemList"]]
+    assert rows == [("Item one", 1), ("Item two", 2), ("Item three", 2)]
+    assert fields(result)["grossAmount"] == ("25.80", 2)

@@ -94,6 +94,7 @@ class InvoiceSpec:
     label_style: int = 0  # which synonym of each label
     prepaid: Decimal = Decimal("0.00")  # already paid: amount_due = total - prepaid
     document_type: str = "invoice"
+    repeat_header: bool = True  # on a continued page, draw the table header again
 
     @property
     def net_total(self) -> Decimal:
@@ -544,6 +545,7 @@ def random_spec(
         currency_style=0 if rng.random() < 0.7 else 1,
         label_style=rng.randint(0, 2),
         prepaid=prepaid,
+        repeat_header=rng.random() < 0.7,
     )
     if rng.random() < 0.15:
         paid = (spec.total * Decimal(rng.choice(("0.1", "0.25", "0.5")))).quantize(_CENT)
@@ -817,7 +819,7 @@ def _draw(cv: _Canvas, spec: InvoiceSpec) -> None:
                 size=9,
                 align="right",
             )
-            y = table_header(90)
+            y = table_header(90) if spec.repeat_header else 90.0
         values = {
             "desc": line.description,
             "qty": format_quantity(line.quantity, spec.language),
