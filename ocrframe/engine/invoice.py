@@ -204,7 +204,7 @@ def _chain(words: list[Word]) -> list[list[Word]]:
                 )
             else:
                 best.append(word)
-        buckets.setdefault(int(word.cy // step), []).append(best)
+        buckets.setdefault(int(best[-1].cy // step), []).append(best)
     return lines
 
 

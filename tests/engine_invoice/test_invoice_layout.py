@@ -376,3 +376,24 @@ def test_a_table_continues_on_a_page_without_its_header() -> None:
     rows = [(row[0]["value"], row[0]["pageNumber"]) for row in result["itemList"]]
     assert rows == [("Item one", 1), ("Item two", 2), ("Item three", 2)]
     assert fields(result)["grossAmount"] == ("25.80", 2)
+
+
+def test_random_words_never_break_the_models() -> None:
+    import random
+
+    vocab = (
+        "Invoice Total Tax 12,50 € $4.11 Date: 11.02.2019 Description Qty Amount Rechnung MwSt "
+        "19% : # n°5 1.234,56 Bill To: Subtotal Net Due Facture TVA TTC HT - x"
+    ).split()
+    rng = random.Random(0)
+    for _ in range(40):
+        words = []
+        for _ in range(rng.randint(0, 150)):
+            x, y = rng.uniform(-10, 600), rng.uniform(-10, 800)
+            h, w = rng.choice([0.0, 0.5, 8.0, 10.0, 30.0]), rng.uniform(0, 80)
+            words.append(Word(rng.choice(vocab), x, y, x + w, y + h))
+        pages = [Page(1, 600, 800, words[::2]), Page(2, 600, 800, words[1::2])]
+        result = extract_invoice(pages)
+        assert set(result) == {"fieldList", "itemList", "taxList"}
+        assert all(f["pageNumber"] in (1, 2) for f in result["fieldList"])
+        assert len(extract_text_lines(pages)["fieldList"]) <= len(words)
