@@ -18,7 +18,7 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
     "invoiceNumber": (
         "invoice number", "invoice no", "invoice nr", "invoice #", "invoice num", "invoice id",
         "invoice ref", "inv no", "inv #", "bill no", "bill number", "receipt no", "receipt number",
-        "credit note no", "credit note number", "document no", "booking id",
+        "credit note no", "credit note number", "document no",
         "rechnungsnummer", "rechnungs-nr", "rechnungsnr", "rechnung nr", "rechnung-nr",
         "rechnung no", "re-nr", "rg-nr", "belegnummer", "beleg-nr", "gutschriftsnummer",
         "numero de facture", "no de facture", "n de facture", "facture no", "facture n",
@@ -57,7 +57,7 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
     "grossAmount": (
         "grand total", "invoice total", "total amount", "total incl tax", "total incl. tax",
         "total including tax", "total incl vat", "total including vat", "total (incl tax)",
-        "total inc vat", "total gross", "gross total", "gross amount", "total for this invoice",
+        "total inc vat", "total gross", "gross total", "gross amount",
         "gesamtbetrag", "bruttobetrag", "rechnungsbetrag", "summe brutto", "gesamtsumme",
         "endbetrag", "gesamt brutto", "brutto", "total ttc", "montant ttc", "total facture",
         "montant total", "totaal incl btw", "totaal", "razem brutto", "importe total",

@@ -52,7 +52,7 @@ def test_generated_born_digital_invoices(tmp_path: Path) -> None:
 def test_real_pdfs_through_the_text_layer() -> None:
     score = run_set(real_paths((".pdf",)))
     assert score.documents >= 10
-    # measured 2026-11-21: 100 % on dates, currency and totals, 91 % on invoice numbers
+    # measured 2026-11-21: 100 % on dates, currency and totals, 83 % on invoice numbers
     floors = {"invoice_number": 0.8, "issue_date": 0.9, "currency": 0.9, "total": 0.9}
     for key, floor in floors.items():
         accuracy = score.field_accuracy(key)
