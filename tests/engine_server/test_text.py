@@ -16,12 +16,12 @@ from tools.synth.captchas import captcha_image, captcha_set, clean_text_image
 
 
 def test_captcha_accuracy_does_not_regress() -> None:
-    # The benchmark's chosen set (captcha package, distortion 0.5) measured 0.86 exact on 200;
-    # these 30 fixed images are a harder draw: 24 read exactly today. Below 22 is a regression
-    # (the package's default distortion, where the reader gets ~0.65, would land near 19).
-    items = captcha_set(30, seed=424242, distortion=0.5)
+    # The benchmark's chosen set (captcha package, distortion 0.5) measured 0.87 exact on 200.
+    # On these 60 fixed images the reader gets 49 today; feeding it grayscale + autocontrast
+    # instead (a tempting "improvement" that the benchmark showed hurts) gets 43. Threshold 46.
+    items = captcha_set(60, seed=424242, distortion=0.5)
     right = sum(image_to_text(c.png, module="common", case=True)[0] == c.text for c in items)
-    assert right >= 22, f"{right}/30 captchas read exactly"
+    assert right >= 46, f"{right}/60 captchas read exactly"
 
 
 def test_clean_text_images_are_read_exactly() -> None:
@@ -132,3 +132,22 @@ def test_fault_plan_rejects_bad_options() -> None:
     with pytest.raises(ValueError, match="kinds"):
         FaultPlan(rate=0.5, seed=1, kinds=("teapot",))
     assert FaultPlan(rate=1.0, seed=1, kinds=("status_0",)).draw("/x", "k", CAPSOLVER_KINDS) is None
+
+
+def test_ink_crop_keeps_the_text_and_drops_the_margin() -> None:
+    from ocrframe.engine.text import ink_crop
+
+    image = Image.new("RGB", (300, 120), "white")
+    text = Image.open(io.BytesIO(clean_text_image("Wx9Pq", seed=2)))
+    image.paste(text, (100, 40))
+    cropped = ink_crop(image)
+    assert cropped.width < text.width + 20 and cropped.height <= text.height
+    assert image_to_text(image_bytes(cropped))[0] == "Wx9Pq"
+    blank = Image.new("RGB", (50, 20), "white")
+    assert ink_crop(blank).size == blank.size
+
+
+def image_bytes(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
