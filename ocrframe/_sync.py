@@ -57,9 +57,14 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def _shutdown() -> None:
-    loop = _loop
-    if loop is not None and not loop.is_closed():
-        loop.call_soon_threadsafe(loop.stop)
+    loop, thread = _loop, _thread
+    if loop is None or loop.is_closed():
+        return
+    loop.call_soon_threadsafe(loop.stop)
+    if thread is not None:
+        thread.join(timeout=5)
+    if not loop.is_running():
+        loop.close()
 
 
 atexit.register(_shutdown)
