@@ -107,6 +107,7 @@ class Score:
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
     pages: int = 0
+    read_seconds: float = 0.0  # load_pages (text layer or OCR)
     # extraction time per page of each document (ms), reading the pages not included
     ms_per_page: list[float] = field(default_factory=list)
 
@@ -124,6 +125,7 @@ class Score:
         self.failures += other.failures
         self.seconds += other.seconds
         self.pages += other.pages
+        self.read_seconds += other.read_seconds
         self.ms_per_page += other.ms_per_page
 
     def field_accuracy(self, key: str) -> float | None:
@@ -221,13 +223,16 @@ def run_set(paths: Iterable[Path], *, verbose: bool = False) -> Score:
     total = Score()
     for path in paths:
         expected = json.loads(path.with_name(path.name + ".expected.json").read_text("utf-8"))
+        start = time.perf_counter()
         pages = read_pages(path)
+        read = time.perf_counter() - start
         start = time.perf_counter()
         result = extract_invoice(pages)
         elapsed = time.perf_counter() - start
         s = score_document(expected, result, path.name)
         s.seconds = elapsed
         s.pages = len(pages)
+        s.read_seconds = read
         s.ms_per_page = [1000 * elapsed / max(1, len(pages))]
         total.add(s)
     if verbose:
@@ -266,9 +271,11 @@ def report(name: str, score: Score) -> str:
     """A Markdown table of one set's accuracy."""
     per_page = sorted(score.ms_per_page)
     med = per_page[len(per_page) // 2] if per_page else 0.0
+    overall = score.pages / max(1e-9, score.seconds + score.read_seconds)
     out = [
         f"**{name}**: {score.documents} documents, {score.pages} pages; extraction (words -> "
-        f"result) median {med:.1f} ms per page, {score.seconds:.2f} s in all",
+        f"result) median {med:.1f} ms per page, {score.seconds:.2f} s in all; reading the pages "
+        f"{score.read_seconds:.1f} s; overall {overall:.1f} pages/s",
         "",
     ]
     out.append("| field | exact | scored |")
