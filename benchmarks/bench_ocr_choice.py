@@ -33,13 +33,15 @@ from PIL import Image, ImageFilter
 REAL = Path("/work/shared/realdata/invoice2data")
 
 # name -> (engine, settings). Rapid settings: OCR_MAX_SIDE for pages.py, params for RapidOCR.
+# RapidOCR's own detector default (min side at least 736 px: a page is detected at full size).
+_DET_FULL = {"Det.limit_type": "min", "Det.limit_side_len": 736}
 _DET960 = {"Det.limit_type": "max", "Det.limit_side_len": 960}
 _DET1280 = {"Det.limit_type": "max", "Det.limit_side_len": 1280}
 _THREADS = "EngineConfig.onnxruntime.intra_op_num_threads"
 CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
-    "rapid-1200": ("rapid", {"max_side": 1200, "params": {}}),
-    "rapid-1600": ("rapid", {"max_side": 1600, "params": {}}),
-    "rapid-2000": ("rapid", {"max_side": 2000, "params": {}}),
+    "rapid-1200": ("rapid", {"max_side": 1200, "params": _DET_FULL}),
+    "rapid-1600": ("rapid", {"max_side": 1600, "params": _DET_FULL}),
+    "rapid-2000": ("rapid", {"max_side": 2000, "params": _DET_FULL}),
     "rapid-1600-det960": ("rapid", {"max_side": 1600, "params": _DET960}),
     "rapid-1600-det1280": ("rapid", {"max_side": 1600, "params": _DET1280}),
     "rapid-2000-det1280": ("rapid", {"max_side": 2000, "params": _DET1280}),
