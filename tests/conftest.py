@@ -24,10 +24,14 @@ _ENV_VARS = (
 
 
 @pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test sees the developer's keys, base URLs or cache location."""
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's keys, base URLs or cache; each gets a cache folder of its own.
+
+    A test that checks the default cache location deletes ``OCRFRAME_CACHE_DIR`` itself.
+    """
     for name in _ENV_VARS:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OCRFRAME_CACHE_DIR", str(tmp_path / "ocrframe-cache"))
 
 
 # --- The embedded engine on loopback (server helper) -------------------------------------------
