@@ -17,7 +17,7 @@ __all__ = ["COLUMN_LABELS", "DOCUMENT_TYPES", "FIELD_KINDS", "FIELD_LABELS", "TO
 FIELD_LABELS: dict[str, tuple[str, ...]] = {
     "invoiceNumber": (
         "invoice number", "invoice no", "invoice nr", "invoice #", "invoice num", "invoice id",
-        "invoice ref", "inv no", "inv #", "bill no", "bill number", "receipt no", "receipt number",
+        "invoice ref", "inv no", "inv #", "inv nr", "bill no", "bill number", "receipt no", "receipt number",
         "credit note no", "credit note number", "document no",
         "rechnungsnummer", "rechnungs-nr", "rechnungsnr", "rechnung nr", "rechnung-nr",
         "rechnung no", "re-nr", "rg-nr", "belegnummer", "beleg-nr", "gutschriftsnummer",
@@ -31,7 +31,8 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
     ),
     "invoiceDate": (
         "invoice date", "date of invoice", "date of issue", "issue date", "issued on",
-        "billing date", "invoice date/tax point", "date issued", "dated",
+        "billing date", "invoice date/tax point", "date issued", "dated", "inv date", "bill date",
+        "rechnungs-datum", "date de la facture",
         "rechnungsdatum", "ausstellungsdatum", "belegdatum", "datum der rechnung",
         "date de facture", "date de facturation", "date d'emission", "date facture",
         "factuurdatum", "factuur datum", "data wystawienia", "fecha de factura", "data fattura",
@@ -43,7 +44,7 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
         "falligkeitsdatum", "fallig am", "fallig bis", "zahlbar bis", "zahlungsziel bis",
         "faelligkeit", "falligkeit", "fallig", "zahlungsfrist",
         "date d'echeance", "date limite de paiement", "a payer avant le", "a regler avant le",
-        "payable avant le", "echeance",
+        "payable avant le", "echeance le", "echeance",
         "vervaldatum", "uiterste betaaldatum", "termin platnosci", "fecha de vencimiento",
         "scadenza",
     ),
@@ -59,7 +60,7 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
         "total including tax", "total incl vat", "total including vat", "total (incl tax)",
         "total inc vat", "total gross", "gross total", "gross amount",
         "gesamtbetrag", "bruttobetrag", "rechnungsbetrag", "summe brutto", "gesamtsumme",
-        "endbetrag", "gesamt brutto", "brutto", "total ttc", "montant ttc", "total facture",
+        "endbetrag", "endsumme", "gesamt brutto", "brutto", "total ttc", "montant ttc", "total facture",
         "montant total", "totaal incl btw", "totaal", "razem brutto", "importe total",
         "totale fattura", "razem", "total",
     ),
