@@ -2,16 +2,25 @@
 
 The invoice model reads a page the way a person does:
 
-1. Words are grouped into lines (following a slight skew), lines into *phrases* (runs of words
-   without a column-sized gap).
+1. Words are grouped into lines (a skewed scan is first straightened by a shear), lines into
+   *phrases* (runs of words without a column-sized gap).
 2. Labels from a multilingual lexicon (:mod:`ocrframe.engine.labels`) are found at the start of
-   phrases (or ending in a colon). A label's value is the rest of its phrase or the next phrases
-   on the same line up to the next label, else the phrase just below it, aligned with it.
+   phrases, ending in a colon, or in a row of labels. A label's value is the rest of its phrase
+   or the next phrases on the same line up to the next label, else the phrase just below it,
+   aligned with it. Amounts take the last amount up to the next label ("Tax 15% on 112.90
+   16.94" -> 16.94).
 3. Line-item tables are found by their header row (known column labels), and rows are read by
-   the header's columns; a row without numbers continues the description above it; a totals
-   label ends the table. Every page is searched, so items continue on page 2.
-4. Values are normalised as DocAI writes them (:mod:`ocrframe.engine.normalize`). A value that is
-   not found is left out, never guessed.
+   the header's columns; a row with a description but no numbers continues the description
+   above it; a totals label ends the table (a section's subtotal does not). A table that runs
+   to the bottom of a page goes on at the top of the next page if that page has no header.
+4. Values are normalised as DocAI writes them (:mod:`ocrframe.engine.normalize`). Numeric dates
+   are day first unless the document shows a month-first date or is in US dollars.
+5. A value that is not found is left out, never guessed. Two values are derived from printed
+   ones: ``totalTax`` as the sum of the tax lines when no total-tax line is printed, and
+   ``netAmount`` as ``grossAmount - totalTax`` when both are printed and no net line is. The
+   seller is the value of a seller label near the top of page 1, else a name with a legal form
+   (GmbH, B.V., Ltd ...) above the buyer's block, else the most prominent name at the top, else
+   the first name at the top left above the first label.
 
 Example::
 
