@@ -621,6 +621,12 @@ def _table_rows(
         ):
             i += 1  # the top of a continued page: its own header lines, not rows
             continue
+        hits = _line_hits(line)
+        if totals is None and hits and hits[0].phrase.x0 <= line.words[0].x0 and hits[0].start == 0:
+            # a line that starts with a label ("Page 1 of 2", "Invoice No: 7") is not a row
+            used.add(id(line))
+            i += 1
+            continue
         if totals is not None and not re.search(r"\d", line.text):
             # a label without a number ("excl. MwSt." under a column title): not a row
             used.add(id(line))
@@ -993,6 +999,13 @@ def _plausible_name(text: str) -> str | None:
     return name
 
 
+def _is_value_label(hit: _Hit) -> bool:
+    """A label of one of our fields, not a bare document title ("INVOICE")."""
+    if hit.field == "_other":
+        return False
+    return not (hit.end - hit.start == 1 and hit.phrase.tokens[hit.start] in _TITLE_WORDS)
+
+
 def _seller(
     found: dict[str, tuple[int, _Value]],
     pages: Sequence[Page],
@@ -1020,8 +1033,14 @@ def _seller(
             if name is not None and _LEGAL_FORM.search(name):
                 return name, page.number
     body = median(ln.height for ln in lines_by_page[page.number])
+    # the issuer's name heads the document: nothing below its first labelled value
+    limit = next(
+        (ln.y0 for ln in lines if any(_is_value_label(h) for h in _line_hits(ln))), 1e9
+    )
     best: tuple[float, str] | None = None
     for ln in lines:
+        if ln.y0 > limit:
+            break
         if any(h.field != "_other" for h in _line_hits(ln)) and ":" in ln.text:
             continue
         for phrase in _phrases(ln):
