@@ -359,7 +359,7 @@ def test_a_table_continues_on_a_page_without_its_header() -> None:
             (60, [(300, "Invoice No:"), (450, "C-1")]),
             TABLE_HEADER,
             (215, [(40, "Item one"), (305, "1"), (365, "10.00"), (440, "20%"), (520, "10.00")]),
-            (760, [(260, "Page 1 of 2")]),
+            (240, [(330, "Page 1 of 2")]),  # close below, its numbers under the price
         ],
         number=1,
     )
