@@ -105,6 +105,8 @@ DEFAULT_POLL_TIMEOUT = 300.0
 POLL_BATCH = 50
 #: Rendering resolution of PDF pages sent to CapSolver.
 CAPSOLVER_DPI = 200
+#: Rows the Parquet writer buffers before writing a row group.
+STREAM_FLUSH_ROWS = 10_000
 #: Files up to this size are read and checked on the event loop itself, larger ones in a thread.
 INLINE_READ_BYTES = 256 * 1024
 #: Records per chunk appended to the Parquet dataset (bounds memory with ``out=``).
@@ -464,7 +466,8 @@ class _Ledger:
         if out is not None:
             from ocrframe.parquet import ParquetDatasetWriter
 
-            self._writer = ParquetDatasetWriter(out)
+            # Row groups of a bounded size: the writer's own buffer must not grow with the run.
+            self._writer = ParquetDatasetWriter(out, flush_rows=STREAM_FLUSH_ROWS)
 
     async def add(self, record: DocumentRecord) -> None:
         status = unit_status(record.service, record.response, record.error_code)
