@@ -543,6 +543,22 @@ def _assign(columns: list[_Column], word: Word) -> str | None:
     return min(after, key=lambda c: abs(word.x1 - c.x1)).key
 
 
+def _assign_line(columns: list[_Column], words: list[Word]) -> list[str | None]:
+    """Columns of a row's words; a thousands group written with a space ("9 464,24") stays in
+    the column of the digits that follow it."""
+    keys = [_assign(columns, w) for w in words]
+    for k in range(len(words) - 2, -1, -1):
+        word, nxt = words[k], words[k + 1]
+        if (
+            re.fullmatch(r"-?\d{1,3}", word.text)
+            and re.fullmatch(r"\d{3}(?:[.,]\d{1,2})?", nxt.text)
+            and nxt.x0 - word.x1 < 0.8 * max(word.height, nxt.height)
+            and keys[k + 1] not in (None, "description")
+        ):
+            keys[k] = keys[k + 1]
+    return keys
+
+
 def _line_has_totals_label(line: Line) -> str | None:
     for hit in _line_hits(line):
         if hit.field in TOTALS_FIELDS:
@@ -609,8 +625,7 @@ def _table_rows(
             return items, i, False
         totals = _line_has_totals_label(line)
         cells: dict[str, list[str]] = {}
-        for word in line.words:
-            key = _assign(columns, word)
+        for word, key in zip(line.words, _assign_line(columns, line.words), strict=True):
             if key:
                 cells.setdefault(key, []).append(word.text)
         numbers = {

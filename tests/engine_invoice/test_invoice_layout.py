@@ -424,3 +424,21 @@ def test_random_words_never_break_the_models() -> None:
         assert set(result) == {"fieldList", "itemList", "taxList"}
         assert all(f["pageNumber"] in (1, 2) for f in result["fieldList"])
         assert len(extract_text_lines(pages)["fieldList"]) <= len(words)
+
+
+def test_a_thousands_group_stays_with_its_amount() -> None:
+    # "9 464,24" right-aligned under "Montant": the "9" sticks out left of the header
+    page = make_page(
+        [
+            (200, [(40, "Désignation"), (300, "Qté"), (380, "Taux TVA"), (500, "Montant")]),
+            (215, [(40, "Licence logiciel"), (305, "4"), (390, "20 %"), (470, "9 464,24")]),
+        ]
+    )
+    assert items(extract_invoice([page])) == [
+        {
+            "description": "Licence logiciel",
+            "quantity": "4",
+            "taxRate": "20",
+            "totalPriceExclTax": "9464.24",
+        }
+    ]
