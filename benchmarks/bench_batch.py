@@ -126,7 +126,7 @@ def efficiency(n: int, latency_ms: float, concurrency: int, repeats: int) -> dic
                 )
                 return asyncio.run(_one_run(folder, url, concurrency, transport))
 
-            pool = [httpx_pool() for _ in range(repeats)]
+            pool = [httpx_pool() for _ in range(3)]
     finally:
         server.kill()
         server.wait()

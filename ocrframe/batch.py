@@ -667,6 +667,10 @@ class _Run:
         self.poller = _Poller(self)
         self._inflight: dict[str, asyncio.Future[Outcome]] = {}
         self._background: set[asyncio.Task[None]] = set()
+        # At most `concurrency` requests in flight. Twice as many workers prepare files, so that a
+        # slot freed by an answer is taken at once by a unit already read, hashed and checked:
+        # the reading and the bookkeeping stay off the path from one answer to the next request.
+        self._slots = asyncio.Semaphore(options.concurrency)
         self._limiter: Any = None
         rate = options.rate_limit
         if rate is not None:
@@ -706,13 +710,18 @@ class _Run:
         async def once() -> dict[str, Any]:
             if self.stopped is not None:
                 raise _Stopped(self._abort_message())
-            if attempts is not None:
-                attempts[0] += 1
-            if self._limiter is not None:
-                async with self._limiter:
+            async with self._slots:
+                if self.stopped is not None:
+                    raise _Stopped(self._abort_message())
+                if attempts is not None:
+                    attempts[0] += 1
+                if self._limiter is not None:
+                    async with self._limiter:
+                        answer = await call()
+                else:
                     answer = await call()
-            else:
-                answer = await call()
+            # The slot is free: let a unit waiting for it send before this one's bookkeeping.
+            await asyncio.sleep(0)
             if on_answer is not None:
                 answer = await on_answer(answer)
             return answer
@@ -1380,9 +1389,9 @@ async def extract_async(
 
 
 async def _drive(run: _Run, paths: PathArg | Sequence[PathArg]) -> None:
-    """Feed discovered files to ``concurrency`` workers through a bounded queue."""
-    workers = run.options.concurrency
-    queue: asyncio.Queue[InputFile | None] = asyncio.Queue(maxsize=workers * 2)
+    """Feed discovered files to workers through a bounded queue (requests are capped apart)."""
+    workers = run.options.concurrency * 2
+    queue: asyncio.Queue[InputFile | None] = asyncio.Queue(maxsize=workers)
 
     async def work() -> None:
         while (item := await queue.get()) is not None:

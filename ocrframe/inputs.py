@@ -241,9 +241,11 @@ def _walk(root: str, include_hidden: bool) -> Iterator[InputFile]:
             )
             return
         names.sort()
+        # The folder's part of every source, computed once (relpath per file is measurable).
+        prefix = "" if folder == root else os.path.relpath(folder, root).replace(os.sep, "/") + "/"
         for name in names:
             path = os.path.join(folder, name)
-            source = readable_path(os.path.relpath(path, root).replace(os.sep, "/"))
+            source = readable_path(prefix + name)
             problem, st = _look(path, source)
             if problem is not None or st is None:
                 yield InputFile(path, source, problem)
