@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image, ImageOps, ImageSequence
 
 from ocrframe.engine.types import Page, Word
-from ocrframe.errors import InputFileError, PageRangeError
+from ocrframe.errors import ConfigurationError, InputFileError, PageRangeError
 
 __all__ = [
     "IMAGE_KINDS",
@@ -111,6 +111,7 @@ def load_pages(content: bytes, *, pages: Sequence[int] | None = None, dpi: int =
     >>> [p.number for p in load_pages(pdf_bytes, pages=[2, 9])]  # doctest: +SKIP
     [2]
     """
+    _check_dpi(dpi)
     kind = _require_kind(content)
     selected = _selection(pages)
     if kind == "pdf":
@@ -130,6 +131,7 @@ def page_images(content: bytes, *, dpi: int = 200) -> list[Image.Image]:
     >>> [im.size for im in page_images(png_bytes)]  # doctest: +SKIP
     [(640, 480)]
     """
+    _check_dpi(dpi)
     kind = _require_kind(content)
     if kind == "pdf":
         with _PDFIUM_LOCK:
@@ -142,6 +144,11 @@ def page_images(content: bytes, *, dpi: int = 200) -> list[Image.Image]:
 
 
 # --- selection and kinds -------------------------------------------------------------------------
+
+
+def _check_dpi(dpi: int) -> None:
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or not 18 <= dpi <= 1200:
+        raise ConfigurationError(f"dpi {dpi!r} is not valid: give a whole number from 18 to 1200")
 
 
 def _require_kind(content: bytes) -> str:

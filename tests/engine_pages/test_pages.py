@@ -352,3 +352,13 @@ def test_concurrent_reads_from_threads_agree() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda _: [_texts(p) for p in load_pages(pdf)], range(24)))
     assert all(r == expected for r in results)
+
+
+def test_bad_dpi_is_a_configuration_error() -> None:
+    from ocrframe.errors import ConfigurationError
+
+    for dpi in (0, -5, 5000):
+        with pytest.raises(ConfigurationError):
+            load_pages(_invoice_pdf(), dpi=dpi)
+        with pytest.raises(ConfigurationError):
+            page_images(_invoice_pdf(), dpi=dpi)
