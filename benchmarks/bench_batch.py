@@ -107,8 +107,31 @@ async def _one_run(folder: Path, url: str, concurrency: int, transport: Any = No
     return wall
 
 
+async def _client_only(folder: Path, url: str, concurrency: int) -> float:
+    """The client alone, no batch engine: files read beforehand, ``concurrency`` loops calling
+    ``image_to_text`` (what the transport and the client allow on this machine)."""
+    from ocrframe.services.capsolver import AsyncCapSolverClient
+
+    images = [f.read_bytes() for f in sorted(folder.iterdir())]  # noqa: ASYNC240 (untimed)
+    client = AsyncCapSolverClient(API_KEY, base_url=url, max_connections=concurrency + 2)
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for image in images:
+        queue.put_nowait(image)
+
+    async def loop() -> None:
+        while not queue.empty():
+            await client.image_to_text(queue.get_nowait(), module="common")
+
+    started = time.perf_counter()
+    await asyncio.gather(*[loop() for _ in range(concurrency)])
+    wall = time.perf_counter() - started
+    await client.aclose()
+    return wall
+
+
 def efficiency(n: int, latency_ms: float, concurrency: int, repeats: int) -> dict[str, Any]:
-    """Median efficiency of ``repeats`` runs, ours (default transport) and over httpx's pool."""
+    """Median efficiency of ``repeats`` runs: ``extract_async`` (default transport), the client
+    alone (interleaved with it), and ``extract_async`` over httpx's own pool."""
     import httpx
 
     server, url = start_standin(latency_ms)
@@ -118,7 +141,10 @@ def efficiency(n: int, latency_ms: float, concurrency: int, repeats: int) -> dic
             folder = Path(tmp) / "in"
             tiny_pngs(folder, n)
             asyncio.run(_one_run(folder, url, concurrency))  # warm-up: imports, first connections
-            ours = [asyncio.run(_one_run(folder, url, concurrency)) for _ in range(repeats)]
+            ours, alone = [], []
+            for _ in range(repeats):
+                ours.append(asyncio.run(_one_run(folder, url, concurrency)))
+                alone.append(asyncio.run(_client_only(folder, url, concurrency)))
 
             def httpx_pool() -> float:
                 transport = httpx.AsyncHTTPTransport(
@@ -139,6 +165,9 @@ def efficiency(n: int, latency_ms: float, concurrency: int, repeats: int) -> dic
         "median_wall_s": statistics.median(ours),
         "efficiency": ideal / statistics.median(ours),
         "throughput_per_s": n / statistics.median(ours),
+        "client_only_walls_s": alone,
+        "client_only_efficiency": ideal / statistics.median(alone),
+        "load_average": os.getloadavg(),
         "httpx_pool_walls_s": pool,
         "httpx_pool_efficiency": ideal / statistics.median(pool),
     }
