@@ -22,7 +22,16 @@ from PIL import Image
 from ocrframe.engine.types import Word
 from ocrframe.errors import EngineUnavailableError
 
-__all__ = ["OcrLine", "get_engine", "read_crop", "read_lines", "read_words", "split_line"]
+__all__ = [
+    "OcrLine",
+    "PageReading",
+    "get_engine",
+    "read_crop",
+    "read_lines",
+    "read_page",
+    "read_words",
+    "split_line",
+]
 
 _load_lock = threading.Lock()
 _run_lock = threading.Lock()
@@ -48,6 +57,9 @@ _PARAMS: dict[str, Any] = {
 # text, look again at this longest side.
 _RETRY_SIDE = 960
 
+# RapidOCR's own threshold for turning a line it classifies as upside down.
+_FLIP_CONFIDENCE = 0.9
+
 
 @dataclass(frozen=True, slots=True)
 class OcrLine:
@@ -59,6 +71,18 @@ class OcrLine:
     x1: float
     y1: float
     score: float
+
+
+@dataclass(frozen=True, slots=True)
+class PageReading:
+    """The words of an image turned upright: ``rotation`` is how far (degrees clockwise: 0, 90,
+    180 or 270) the image was turned before reading, ``width`` and ``height`` its turned size;
+    word boxes are in the turned image's pixels."""
+
+    words: list[Word]
+    rotation: int
+    width: int
+    height: int
 
 
 def get_engine() -> Any:
@@ -166,25 +190,33 @@ def read_words(image: Image.Image | np.ndarray[Any, Any]) -> list[Word]:
     Word boxes come from RapidOCR's recogniser when it gives them and they agree with the line's
     text; otherwise the line's box is split in proportion to character counts (:func:`split_line`).
     Boxes are in the image's pixels; the order is RapidOCR's (callers sort into reading order).
+    The image is read as it is; :func:`read_page` turns rotated scans upright.
 
     >>> [w.text for w in read_words(Image.open("invoice.png"))][:3]  # doctest: +SKIP
     ['INVOICE', 'No.', '2026-0042']
     """
-    array = _as_array(image)
-    words = _words_once(array)
-    if not words and max(array.shape[:2]) > _RETRY_SIDE:
-        small, ratio = _shrunk(array, _RETRY_SIDE)
-        words = [
-            Word(w.text, w.x0 / ratio, w.y0 / ratio, w.x1 / ratio, w.y1 / ratio, w.confidence)
-            for w in _words_once(small)
-        ]
-    return words
+    return _read_upright_or_retry(_as_array(image))[0]
 
 
-def _words_once(array: np.ndarray[Any, Any]) -> list[Word]:
-    result = _run(array, word_boxes=True)
-    if result.txts is None or result.boxes is None:
-        return []
+def _read_oriented(array: np.ndarray[Any, Any]) -> tuple[list[Word], float, float]:
+    """Words, and the share of text that is vertical / that the classifier found upside down."""
+    engine = get_engine()
+    with _run_lock:
+        # RapidOCR's own steps, so that the line classifier's verdicts can be seen as well.
+        engine.update_params(
+            use_det=True,
+            use_cls=True,
+            use_rec=True,
+            return_word_box=True,
+            return_single_char_box=False,
+        )
+        original = engine.load_img(array)
+        prepared, record = engine.preprocess_img(original)
+        det, cls, rec, crops = engine.run_ocr_steps(prepared, record)
+        vertical, flipped = _orientation(det.boxes, cls.cls_res)
+        result = engine.build_final_output(original, det, cls, rec, crops, record)
+    if getattr(result, "txts", None) is None or getattr(result, "boxes", None) is None:
+        return [], vertical, flipped
     texts = [str(t) for t in result.txts]
     details = result.word_results if result.word_results is not None else ()
     # RapidOCR drops lines without word boxes from word_results, which would misalign the rest.
@@ -194,7 +226,65 @@ def _words_once(array: np.ndarray[Any, Any]) -> list[Word]:
         line = OcrLine(text, *_box(box), float(score))
         line_words = _word_boxes(line, details[i]) if aligned else None
         words.extend(line_words if line_words is not None else split_line(line))
-    return words
+    return words, vertical, flipped
+
+
+def _orientation(boxes: Any, verdicts: Any) -> tuple[float, float]:
+    """Shares (weighted by line length) of detected lines standing upright, and of lines the
+    classifier is sure are upside down."""
+    if boxes is None or len(boxes) == 0:
+        return 0.0, 0.0
+    total = tall = flipped = 0.0
+    for i, quad in enumerate(boxes):
+        x0, y0, x1, y1 = _box(quad)
+        w, h = x1 - x0, y1 - y0
+        length = max(w, h)
+        total += length
+        if h >= 1.5 * w:
+            tall += length
+        if verdicts is not None and i < len(verdicts):
+            label, score = verdicts[i]
+            if str(label) == "180" and float(score) >= _FLIP_CONFIDENCE:
+                flipped += length
+    return (tall / total, flipped / total) if total else (0.0, 0.0)
+
+
+def read_page(image: Image.Image | np.ndarray[Any, Any]) -> PageReading:
+    """Read a page image into words, turning a sideways or upside-down scan upright first.
+
+    A page is turned a quarter when most of its text stands vertical, and half when the line
+    classifier finds most lines upside down; it is then read again (two or three readings for
+    such a page, one for an upright one). Small skew needs no turning.
+
+    >>> reading = read_page(Image.open("scan-sideways.png"))  # doctest: +SKIP
+    >>> reading.rotation, reading.words[0].text
+    (90, 'INVOICE')
+    """
+    array = _as_array(image)
+    rotation = 0
+    words, vertical, flipped = _read_upright_or_retry(array)
+    if vertical > 0.5:
+        rotation = 90
+        array = np.ascontiguousarray(np.rot90(array, k=-1))  # a quarter turn clockwise
+        words, vertical, flipped = _read_upright_or_retry(array)
+    if flipped > 0.5:
+        rotation = (rotation + 180) % 360
+        array = np.ascontiguousarray(np.rot90(array, k=2))
+        words, vertical, flipped = _read_upright_or_retry(array)
+    height, width = array.shape[:2]
+    return PageReading(words, rotation, width, height)
+
+
+def _read_upright_or_retry(array: np.ndarray[Any, Any]) -> tuple[list[Word], float, float]:
+    words, vertical, flipped = _read_oriented(array)
+    if not words and max(array.shape[:2]) > _RETRY_SIDE:
+        small, ratio = _shrunk(array, _RETRY_SIDE)
+        found, vertical, flipped = _read_oriented(small)
+        words = [
+            Word(w.text, w.x0 / ratio, w.y0 / ratio, w.x1 / ratio, w.y1 / ratio, w.confidence)
+            for w in found
+        ]
+    return words, vertical, flipped
 
 
 def _word_boxes(line: OcrLine, detail: Any) -> list[Word] | None:

@@ -226,8 +226,7 @@ def _load_pdf(content: bytes, selected: set[int] | None, dpi: int) -> list[Page]
             if image is None:
                 result.append(Page(number, width, height, words, origin="text-layer"))
             else:
-                ocr_words = _ocr_page(number, image, scale=scale).words
-                result.append(Page(number, width, height, ocr_words, origin="ocr"))
+                result.append(_ocr_page(number, image, scale=scale, size=(width, height)))
     finally:
         with _PDFIUM_LOCK:
             doc.close()
@@ -460,8 +459,15 @@ def _to_rgb(frame: Image.Image) -> Image.Image:
 # --- OCR -----------------------------------------------------------------------------------------
 
 
-def _ocr_page(number: int, image: Image.Image, *, scale: float) -> Page:
-    """OCR ``image`` into a page whose units are the image's pixels divided by ``scale``."""
+def _ocr_page(
+    number: int, image: Image.Image, *, scale: float, size: tuple[float, float] | None = None
+) -> Page:
+    """OCR ``image`` into a page whose units are the image's pixels divided by ``scale``.
+
+    ``size`` is the page's upright size in those units when known (a PDF page's points). A scan
+    that OCR turns upright (a quarter or half turn) gets the turned size, and its words are in the
+    turned frame, so that lines still read left to right.
+    """
     from ocrframe.engine import ocr
 
     width, height = image.size
@@ -472,9 +478,13 @@ def _ocr_page(number: int, image: Image.Image, *, scale: float) -> Page:
             (max(1, round(width * shrink)), max(1, round(height * shrink))),
             Image.Resampling.LANCZOS,
         )
+    reading = ocr.read_page(work)
     factor = 1.0 / (shrink * scale)
     words = [
         Word(w.text, w.x0 * factor, w.y0 * factor, w.x1 * factor, w.y1 * factor, w.confidence)
-        for w in ocr.read_words(work)
+        for w in reading.words
     ]
-    return Page(number, width / scale, height / scale, reading_order(words), origin="ocr")
+    page_w, page_h = size if size is not None else (width / scale, height / scale)
+    if reading.rotation in (90, 270):
+        page_w, page_h = page_h, page_w
+    return Page(number, page_w, page_h, reading_order(words), origin="ocr")

@@ -220,10 +220,18 @@ def test_scanned_png_is_read_into_words() -> None:
     assert number.cy == pytest.approx((SMALL[1] - NUMBER_BASELINE - 5) * 150 / 72, abs=15)
 
 
-def test_upside_down_scan_is_still_read() -> None:
-    image = _scan(_invoice_pdf()).rotate(180)
+@pytest.mark.parametrize("angle", [180, 90])
+def test_rotated_scan_is_turned_upright(angle: int) -> None:
+    image = _scan(_invoice_pdf()).rotate(angle, expand=True)
     (page,) = load_pages(_encode(image, "JPEG", quality=80))
-    assert INVOICE_NUMBER in _texts(page)
+    upright = _scan(_invoice_pdf()).size
+    assert (page.width, page.height) == upright  # the turned page's size
+    texts = _texts(page)
+    assert texts[:3] == ["ACME", "Tools", "GmbH"]
+    label = page.words[texts.index("number:")]
+    number = page.words[texts.index(INVOICE_NUMBER)]
+    assert label.x1 <= number.x0 + 1
+    assert abs(number.cy - label.cy) < number.height
 
 
 def test_pdf_page_without_text_layer_is_ocrd_in_points() -> None:
