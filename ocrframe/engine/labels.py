@@ -17,7 +17,8 @@ __all__ = ["COLUMN_LABELS", "DOCUMENT_TYPES", "FIELD_KINDS", "FIELD_LABELS", "TO
 FIELD_LABELS: dict[str, tuple[str, ...]] = {
     "invoiceNumber": (
         "invoice number", "invoice no", "invoice nr", "invoice #", "invoice num", "invoice id",
-        "invoice ref", "inv no", "inv #", "inv nr", "bill no", "bill number", "receipt no", "receipt number",
+        "invoice ref", "inv no", "inv #", "inv nr", "bill no", "bill number", "receipt no",
+        "receipt number",
         "credit note no", "credit note number", "document no",
         "rechnungsnummer", "rechnungs-nr", "rechnungsnr", "rechnung nr", "rechnung-nr",
         "rechnung no", "re-nr", "rg-nr", "belegnummer", "beleg-nr", "gutschriftsnummer",
@@ -60,7 +61,8 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
         "total including tax", "total incl vat", "total including vat", "total (incl tax)",
         "total inc vat", "total gross", "gross total", "gross amount",
         "gesamtbetrag", "bruttobetrag", "rechnungsbetrag", "summe brutto", "gesamtsumme",
-        "endbetrag", "endsumme", "gesamt brutto", "brutto", "total ttc", "montant ttc", "total facture",
+        "endbetrag", "endsumme", "gesamt brutto", "brutto", "total ttc", "montant ttc",
+        "total facture",
         "montant total", "totaal incl btw", "totaal", "razem brutto", "importe total",
         "totale fattura", "razem", "total",
     ),
