@@ -49,6 +49,14 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
         "rapid",
         {"max_side": 1600, "params": {**_DET1280, "Rec.rec_batch_num": 1}},
     ),
+    "rapid-1200-rec1": (
+        "rapid",
+        {"max_side": 1200, "params": {**_DET1280, "Rec.rec_batch_num": 1}},
+    ),
+    "rapid-1400-rec1": (
+        "rapid",
+        {"max_side": 1400, "params": {**_DET1280, "Rec.rec_batch_num": 1}},
+    ),
     "rapid-1600-det1280-1thread": (
         "rapid",
         {"max_side": 1600, "params": {**_DET1280, _THREADS: 1}},
