@@ -370,3 +370,29 @@ def test_bad_dpi_is_a_configuration_error() -> None:
             load_pages(_invoice_pdf(), dpi=dpi)
         with pytest.raises(ConfigurationError):
             page_images(_invoice_pdf(), dpi=dpi)
+
+
+def test_sparse_full_page_scan_is_read() -> None:
+    # A few words on a whole 200-dpi page: RapidOCR's detector sees nothing at full size, so the
+    # engine looks again at a smaller scale.
+    pdf = _pdf([[(72, 700, "Qty"), (72 + stringWidth("Qty", FONT, SIZE) + 20, 700, "12")]])
+    (image,) = page_images(pdf, dpi=200)
+    (page,) = load_pages(_encode(image, "PNG"))
+    assert _texts(page) == ["Qty", "12"]
+    qty = page.words[0]
+    assert qty.x0 == pytest.approx(72 * 200 / 72, abs=12)
+
+
+def test_scanned_pdf_with_a_stamp_of_text_is_ocrd() -> None:
+    # A full-page scan plus a little digital text (a page number) is a scan, not a text layer.
+    image = _scan(_invoice_pdf())
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=SMALL)
+    c.drawInlineImage(image, 0, 0, width=SMALL[0], height=SMALL[1])
+    c.setFont(FONT, 6)
+    c.drawString(380, 5, "Page 1")
+    c.showPage()
+    c.save()
+    (page,) = load_pages(buf.getvalue())
+    assert page.origin == "ocr"
+    assert INVOICE_NUMBER in _texts(page)
