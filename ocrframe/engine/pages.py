@@ -1,8 +1,10 @@
 """A document's bytes -> pages of words with boxes, and pages as images.
 
 PDF pages with a text layer give their words straight from pdfium (a few milliseconds a page);
-PDF pages without one (scans), and images (PNG, JPEG, BMP, GIF, WebP, every frame of a TIFF), are
-rendered and read by OCR (:mod:`ocrframe.engine.ocr`, about a second a page on two cores).
+PDF pages without one (scans), and images (PNG, JPEG, BMP, the first frame of a GIF or WebP, every
+frame of a TIFF), are rendered and read by OCR (:mod:`ocrframe.engine.ocr`: a few seconds a page
+on two cores; sideways and upside-down scans are turned upright). Measurements and the choices
+they led to: BENCHMARKS.md, "Pages and OCR".
 
 Coordinates follow :mod:`ocrframe.engine.types`: origin top-left, y downwards; PDF pages in
 points (whether the words came from the text layer or from OCR), images in their own pixels.

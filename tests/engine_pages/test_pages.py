@@ -396,3 +396,15 @@ def test_scanned_pdf_with_a_stamp_of_text_is_ocrd() -> None:
     (page,) = load_pages(buf.getvalue())
     assert page.origin == "ocr"
     assert INVOICE_NUMBER in _texts(page)
+
+
+def test_password_protected_pdf_is_unsupported() -> None:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, encrypt="secret")
+    c.drawString(72, 700, "hidden")
+    c.showPage()
+    c.save()
+    with pytest.raises(InputFileError) as info:
+        load_pages(buf.getvalue())
+    assert info.value.code == "unsupported"
+    assert "password" in info.value.message
