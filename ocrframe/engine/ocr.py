@@ -268,15 +268,25 @@ def read_page(image: Image.Image | np.ndarray[Any, Any]) -> PageReading:
     rotation = 0
     words, vertical, flipped = _read_upright_or_retry(array)
     if vertical > 0.5:
-        rotation = 90
-        array = np.ascontiguousarray(np.rot90(array, k=-1))  # a quarter turn clockwise
-        words, vertical, flipped = _read_upright_or_retry(array)
+        turned = np.ascontiguousarray(np.rot90(array, k=-1))  # a quarter turn clockwise
+        turned_words, turned_vertical, turned_flipped = _read_upright_or_retry(turned)
+        # Many short tall boxes (a column of single digits) can look like standing text: keep
+        # the turn only if the turned page reads about as well (RapidOCR reads standing lines
+        # too, so a real turn reads alike, and a wrong one reads much worse).
+        if _evidence(turned_words) >= 0.8 * _evidence(words):
+            rotation, array = 90, turned
+            words, vertical, flipped = turned_words, turned_vertical, turned_flipped
     if flipped > 0.5:
         rotation = (rotation + 180) % 360
         array = np.ascontiguousarray(np.rot90(array, k=2))
         words, vertical, flipped = _read_upright_or_retry(array)
     height, width = array.shape[:2]
     return PageReading(words, rotation, width, height)
+
+
+def _evidence(words: list[Word]) -> float:
+    """How much text a reading found: characters weighted by confidence."""
+    return sum(len(w.text) * w.confidence for w in words)
 
 
 def _read_upright_or_retry(array: np.ndarray[Any, Any]) -> tuple[list[Word], float, float]:
