@@ -545,6 +545,12 @@ class DatasetExtraction(Extraction):
             return getattr(self, name)
         raise AttributeError(name)
 
+    def __repr__(self) -> str:
+        # Never reads the dataset: asyncio and debuggers repr results they only pass along.
+        if all(table in self.__dict__ for table in TABLES):
+            return super().__repr__()
+        return f"DatasetExtraction({self.path!r}, not read yet, {self.summary})"
+
 
 # --------------------------------------------------------------------------- polling
 

@@ -461,3 +461,14 @@ async def test_same_content_in_flight_together_is_sent_once(tmp_path: Path, make
     )
     assert len(calls) == 1
     assert (ex.documents["status"] == "ok").all() and ex.documents["cached"].sum() == 2
+
+
+async def test_dataset_extraction_reads_only_when_used(tmp_path: Path, make: Any) -> None:
+    service = Service(lambda r, n, sha: httpx.Response(200, json=_envelope(_done(sha[:8]))))
+    _files(tmp_path / "in", 3, make)
+    ex = await _run(tmp_path / "in", service, tmp_path, out=tmp_path / "out")
+    assert isinstance(ex, DatasetExtraction)
+    assert "not read yet" in repr(ex) and "documents" not in vars(ex)
+    assert ex.summary.ok == 3 and ex.summary.requests == 3
+    assert len(ex.documents) == 3 and len(ex.fields) == 3
+    assert repr(ex).startswith("Extraction(documents=3")
