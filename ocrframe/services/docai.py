@@ -62,7 +62,9 @@ __all__ = [
     "AsyncDocAIClient",
     "DocAIClient",
     "classify_code",
+    "file_id_of",
     "recognition_status",
+    "result_entries",
     "result_problems",
 ]
 
@@ -125,6 +127,42 @@ def recognition_status(envelope_or_data: dict[str, Any]) -> RecognitionStatus:
             f"recognizeStatus is {value!r}, expected '0', '1' or '2'", service=SERVICE
         )
     return status
+
+
+def file_id_of(answer: dict[str, Any]) -> str | None:
+    """The ``data.fileId`` of an identify answer, or None when it has none (or an empty one).
+
+    Never raises: callers use it on answers already checked by the client, and on cached ones
+    written before, where a missing id only means "nothing to collect".
+
+    >>> file_id_of({"code": 200, "data": {"fileId": "f-1", "recognizeStatus": "2"}})
+    'f-1'
+    >>> file_id_of({"code": 200, "data": [{"fileId": "f-1"}]}) is None
+    True
+    """
+    data = answer.get("data")
+    if isinstance(data, dict):
+        value = data.get("fileId")
+        return value if isinstance(value, str) and value else None
+    return None
+
+
+def result_entries(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The items of an identifyResult answer's ``data`` list keyed by ``fileId``, as received.
+
+    Items that are not objects or carry no string ``fileId`` are skipped; a later item with the
+    same ``fileId`` wins. Anything but a list in ``data`` gives ``{}``.
+
+    >>> result_entries({"code": 200, "data": [{"fileId": "a", "recognizeStatus": "1"}]})
+    {'a': {'fileId': 'a', 'recognizeStatus': '1'}}
+    """
+    data = answer.get("data")
+    entries: dict[str, dict[str, Any]] = {}
+    if isinstance(data, list):
+        for item in data:
+            if isinstance(item, dict) and isinstance(item.get("fileId"), str):
+                entries[item["fileId"]] = item
+    return entries
 
 
 def _cell_problems(cell: object, path: str) -> list[str]:

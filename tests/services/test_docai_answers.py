@@ -1,0 +1,53 @@
+"""file_id_of / result_entries: reading DocAI answers on literal data (no client involved)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ocrframe.services.docai import file_id_of, result_entries
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ({"code": 200, "data": {"fileId": "f-1", "recognizeStatus": "2"}}, "f-1"),
+        ({"code": 200, "data": {"fileId": "f-2", "recognizeStatus": "1", "result": {}}}, "f-2"),
+        ({"code": 200, "data": {"fileId": "", "recognizeStatus": "2"}}, None),
+        ({"code": 200, "data": {"fileId": 7, "recognizeStatus": "2"}}, None),
+        ({"code": 200, "data": {"recognizeStatus": "2"}}, None),
+        ({"code": 200, "data": [{"fileId": "f-1", "recognizeStatus": "1"}]}, None),
+        ({"code": 200, "data": None}, None),
+        ({"code": 200}, None),
+    ],
+)
+def test_file_id_of(answer: dict[str, Any], expected: str | None) -> None:
+    assert file_id_of(answer) == expected
+
+
+def test_result_entries_keys_items_by_file_id_as_received() -> None:
+    first = {"fileId": "a", "recognizeStatus": "1", "result": {"fieldList": []}}
+    second = {"fileId": "b", "recognizeStatus": "2"}
+    answer = {"code": 200, "data": [first, second], "requestId": "r"}
+    entries = result_entries(answer)
+    assert entries == {"a": first, "b": second}
+    assert entries["a"] is first  # the very object received, not a copy
+    assert list(entries) == ["a", "b"]
+
+
+def test_result_entries_skips_what_is_not_an_item() -> None:
+    good = {"fileId": "c", "recognizeStatus": "0"}
+    answer = {"data": [good, "x", None, {"recognizeStatus": "1"}, {"fileId": 3}]}
+    assert result_entries(answer) == {"c": good}
+
+
+def test_result_entries_later_duplicate_wins() -> None:
+    old = {"fileId": "d", "recognizeStatus": "2"}
+    new = {"fileId": "d", "recognizeStatus": "1"}
+    assert result_entries({"data": [old, new]}) == {"d": new}
+
+
+@pytest.mark.parametrize("data", [None, {"fileId": "a", "recognizeStatus": "1"}, "a", []])
+def test_result_entries_without_a_list_is_empty(data: Any) -> None:
+    assert result_entries({"code": 200, "data": data}) == {}
