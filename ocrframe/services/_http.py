@@ -11,20 +11,22 @@ requests, the aiohttp transport ~0.9 (see BENCHMARKS.md, "Transport").
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import logging
 import math
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar
 
 import httpx
 
+from ocrframe._sync import run_sync
 from ocrframe.errors import (
     AuthenticationError,
     EngineUnavailableError,
@@ -41,8 +43,11 @@ __all__ = [
     "Reply",
     "ServiceClientBase",
     "ShapeChecker",
+    "SyncClientBase",
+    "blocking",
     "classify_http_status",
     "decode_json",
+    "decode_reply",
     "default_transport",
     "describe",
     "embedded_engine",
@@ -188,6 +193,24 @@ def decode_json(
         http_status=http_status,
         source=source,
     )
+
+
+def decode_reply(
+    reply: Reply, *, service: str, source: str | None
+) -> tuple[type[ServiceError] | None, Any]:
+    """The error class the HTTP status means (or None) and the decoded body.
+
+    A body that is not JSON is ``None`` when the status is an error already (the status is then
+    all there is to report); with a success status it raises :class:`ResponseFormatError`.
+    """
+    http_error = classify_http_status(reply.status)
+    try:
+        decoded = decode_json(reply.body, service=service, http_status=reply.status, source=source)
+    except ResponseFormatError:
+        if http_error is None:
+            raise
+        decoded = None
+    return http_error, decoded
 
 
 def _transport_message(exc: BaseException, service: str) -> str:
@@ -437,3 +460,70 @@ class ServiceClientBase:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+# --------------------------------------------------------------------------- the blocking twins
+
+AsyncClientT = TypeVar("AsyncClientT", bound=ServiceClientBase)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+class SyncClientBase(Generic[AsyncClientT]):
+    """The blocking twin of an async client: it owns one and runs its calls with ``run_sync``.
+
+    ``run_sync`` runs them on ocrframe's own background loop, so the twin works inside a running
+    event loop too (a Jupyter kernel). Methods are declared with :func:`blocking`.
+    """
+
+    def __init__(self, client: AsyncClientT) -> None:
+        self._async = client
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # blocking() cannot know the class it is assigned in; name the methods after it so that
+        # help() and tracebacks say DocAIClient.list_models, not AsyncDocAIClient.list_models.
+        for name, value in vars(cls).items():
+            if getattr(value, "_blocking_twin", False):
+                value.__qualname__ = f"{cls.__qualname__}.{name}"
+
+    @property
+    def base_url(self) -> str:
+        """The service's base URL."""
+        return self._async.base_url
+
+    @property
+    def uses_embedded_engine(self) -> bool:
+        """True when talking to the in-process embedded engine."""
+        return self._async.uses_embedded_engine
+
+    def __repr__(self) -> str:
+        return repr(self._async).replace(type(self._async).__name__, type(self).__name__, 1)
+
+    def close(self) -> None:
+        """Close the connections."""
+        run_sync(self._async.aclose())
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def blocking(
+    method: Callable[Concatenate[AsyncClientT, _P], Coroutine[Any, Any, _R]],
+) -> Callable[Concatenate[SyncClientBase[AsyncClientT], _P], _R]:
+    """The blocking twin of an async client method, for a :class:`SyncClientBase` subclass.
+
+    ``list_models = blocking(AsyncDocAIClient.list_models)`` gives the twin the same parameters
+    (for mypy and :func:`inspect.signature` alike) and runs the call on the owned async client.
+    """
+
+    @functools.wraps(method)
+    def call(self: SyncClientBase[AsyncClientT], /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        return run_sync(method(self._async, *args, **kwargs))
+
+    call.__doc__ = f"Blocking :meth:`{method.__qualname__}`."
+    call._blocking_twin = True  # type: ignore[attr-defined]
+    return call

@@ -26,14 +26,12 @@ from typing import Any, ClassVar
 
 import httpx
 
-from ocrframe._sync import run_sync
 from ocrframe.errors import (
     AuthenticationError,
     ConfigurationError,
     FileRejectedError,
     InputFileError,
     InsufficientBalanceError,
-    ResponseFormatError,
     RetryableServiceError,
     RunAbortedError,
     ServiceError,
@@ -42,8 +40,10 @@ from ocrframe.services._http import (
     Reply,
     ServiceClientBase,
     ShapeChecker,
+    SyncClientBase,
+    blocking,
     classify_http_status,
-    decode_json,
+    decode_reply,
     describe,
     snippet,
 )
@@ -191,13 +191,7 @@ def _check_score(score: float | None) -> None:
 
 def _check_error(reply: Reply, *, source: str | None) -> dict[str, Any]:
     """Decode the answer and raise the typed error if it (or the HTTP status) says error."""
-    http_error = classify_http_status(reply.status)
-    try:
-        decoded = decode_json(reply.body, service=SERVICE, http_status=reply.status, source=source)
-    except ResponseFormatError:
-        if http_error is None:
-            raise
-        decoded = None
+    http_error, decoded = decode_reply(reply, service=SERVICE, source=source)
     answer = decoded if isinstance(decoded, dict) else None
     error_id = answer.get("errorId") if answer is not None else None
     error_code = answer.get("errorCode") if answer is not None else None
@@ -388,7 +382,7 @@ class AsyncCapSolverClient(ServiceClientBase):
         return answer
 
 
-class CapSolverClient:
+class CapSolverClient(SyncClientBase[AsyncCapSolverClient]):
     """Blocking CapSolver client: the same methods as :class:`AsyncCapSolverClient`.
 
     Works inside a running event loop too (a Jupyter kernel): calls run on ocrframe's own
@@ -406,53 +400,17 @@ class CapSolverClient:
         poll_interval: float = 1.0,
         poll_timeout: float = 120.0,
     ) -> None:
-        self._async = AsyncCapSolverClient(
-            api_key,
-            base_url=base_url,
-            transport=transport,
-            timeout=timeout,
-            max_connections=max_connections,
-            poll_interval=poll_interval,
-            poll_timeout=poll_timeout,
+        super().__init__(
+            AsyncCapSolverClient(
+                api_key,
+                base_url=base_url,
+                transport=transport,
+                timeout=timeout,
+                max_connections=max_connections,
+                poll_interval=poll_interval,
+                poll_timeout=poll_timeout,
+            )
         )
 
-    @property
-    def base_url(self) -> str:
-        """The service's base URL."""
-        return self._async.base_url
-
-    @property
-    def uses_embedded_engine(self) -> bool:
-        """True when talking to the in-process embedded engine."""
-        return self._async.uses_embedded_engine
-
-    def __repr__(self) -> str:
-        return repr(self._async).replace("AsyncCapSolverClient", "CapSolverClient", 1)
-
-    def image_to_text(
-        self,
-        image: bytes | str,
-        *,
-        module: str | None = None,
-        score: float | None = None,
-        case: bool | None = None,
-        source: str | None = None,
-    ) -> dict[str, Any]:
-        """Blocking :meth:`AsyncCapSolverClient.image_to_text`."""
-        return run_sync(
-            self._async.image_to_text(image, module=module, score=score, case=case, source=source)
-        )
-
-    def get_balance(self) -> dict[str, Any]:
-        """Blocking :meth:`AsyncCapSolverClient.get_balance`."""
-        return run_sync(self._async.get_balance())
-
-    def close(self) -> None:
-        """Close the connections."""
-        run_sync(self._async.aclose())
-
-    def __enter__(self) -> CapSolverClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    image_to_text = blocking(AsyncCapSolverClient.image_to_text)
+    get_balance = blocking(AsyncCapSolverClient.get_balance)

@@ -36,7 +36,6 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 
-from ocrframe._sync import run_sync
 from ocrframe.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -51,8 +50,10 @@ from ocrframe.services._http import (
     Reply,
     ServiceClientBase,
     ShapeChecker,
+    SyncClientBase,
+    blocking,
     classify_http_status,
-    decode_json,
+    decode_reply,
     describe,
     snippet,
 )
@@ -220,13 +221,7 @@ def result_problems(result: object, path: str = "data.result") -> list[str]:
 
 def _check_error(reply: Reply, *, source: str | None) -> dict[str, Any]:
     """Decode the envelope and raise the typed error if it (or the HTTP status) says error."""
-    http_error = classify_http_status(reply.status)
-    try:
-        decoded = decode_json(reply.body, service=SERVICE, http_status=reply.status, source=source)
-    except ResponseFormatError:
-        if http_error is None:
-            raise
-        decoded = None
+    http_error, decoded = decode_reply(reply, service=SERVICE, source=source)
     code = decoded.get("code") if isinstance(decoded, dict) else None
     if isinstance(code, str) and code.strip().isdigit():
         code = int(code)
@@ -260,6 +255,14 @@ def _check_error(reply: Reply, *, source: str | None) -> dict[str, Any]:
             source=source,
         )
     return envelope
+
+
+def _checked_data(reply: Reply, *, source: str | None) -> tuple[dict[str, Any], ShapeChecker, Any]:
+    """The checked envelope, a checker carrying its requestId, and its ``data`` (must be there)."""
+    envelope = _check_error(reply, source=source)
+    check = ShapeChecker(SERVICE, http_status=reply.status, source=source)
+    check.request_id_from(envelope, "requestId")
+    return envelope, check, check.present(envelope, "data", "")
 
 
 def _check_file_data(check: ShapeChecker, data: object, path: str) -> list[str]:
@@ -365,11 +368,36 @@ class AsyncDocAIClient(ServiceClientBase):
         form["isAsynchronous"] = "1" if asynchronous else "0"
         return form
 
-    def _identify_answer(self, reply: Reply, *, source: str | None) -> dict[str, Any]:
-        envelope = _check_error(reply, source=source)
-        check = ShapeChecker(SERVICE, http_status=reply.status, source=source)
-        check.request_id_from(envelope, "requestId")
-        data = check.present(envelope, "data", "")
+    async def _identify(
+        self,
+        content: bytes,
+        *,
+        filename: str | None,
+        model: str,
+        pages: PageSpec | None,
+        workspace: str | None,
+        asynchronous: bool,
+        source: str | None,
+    ) -> dict[str, Any]:
+        """Both identify calls: base64 in a form field (``filename`` None) or a file upload."""
+        _require_content(content, source)
+        form = self._form(model=model, pages=pages, workspace=workspace, asynchronous=asynchronous)
+        if filename is None:
+            encoded = base64.b64encode(content).decode("ascii")
+            fields = {"modelId": form.pop("modelId"), "encodeString": encoded, **form}
+            # Plain form fields, but multipart as the API documents: (None, value) parts have no
+            # filename, so httpx sends them as ordinary fields of a multipart/form-data body.
+            files = [(name, (None, value)) for name, value in fields.items()]
+            reply = await self._send("POST", IDENTIFY_BY_BASE64_PATH, files=files, source=source)
+        else:
+            reply = await self._send(
+                "POST",
+                IDENTIFY_FILE_PATH,
+                data=form,
+                files={"file": (filename, content)},
+                source=source,
+            )
+        envelope, check, data = _checked_data(reply, source=source)
         self._warn_problems(_check_file_data(check, data, "data"), source=source)
         return envelope
 
@@ -389,15 +417,15 @@ class AsyncDocAIClient(ServiceClientBase):
         is sent. With ``asynchronous=True`` the answer holds only ``fileId`` and
         ``recognizeStatus``; collect the result with :meth:`identify_result`.
         """
-        _require_content(content, source)
-        form = self._form(model=model, pages=pages, workspace=workspace, asynchronous=asynchronous)
-        encoded = base64.b64encode(content).decode("ascii")
-        fields = {"modelId": form.pop("modelId"), "encodeString": encoded, **form}
-        # Plain form fields, but multipart as the API documents: (None, value) parts have no
-        # filename, so httpx sends them as ordinary fields of a multipart/form-data body.
-        files = [(name, (None, value)) for name, value in fields.items()]
-        reply = await self._send("POST", IDENTIFY_BY_BASE64_PATH, files=files, source=source)
-        return self._identify_answer(reply, source=source)
+        return await self._identify(
+            content,
+            filename=None,
+            model=model,
+            pages=pages,
+            workspace=workspace,
+            asynchronous=asynchronous,
+            source=source,
+        )
 
     async def identify_file(
         self,
@@ -411,18 +439,19 @@ class AsyncDocAIClient(ServiceClientBase):
         source: str | None = None,
     ) -> dict[str, Any]:
         """Recognise a file uploaded as multipart field ``file`` (identify); return the envelope."""
-        _require_content(content, source)
+        # A filename of None would mean "send base64" to _identify; refuse it here as before.
         if not isinstance(filename, str) or not filename:
+            _require_content(content, source)
             raise ConfigurationError(f"filename must be a non-empty string, not {filename!r}")
-        form = self._form(model=model, pages=pages, workspace=workspace, asynchronous=asynchronous)
-        reply = await self._send(
-            "POST",
-            IDENTIFY_FILE_PATH,
-            data=form,
-            files={"file": (filename, content)},
+        return await self._identify(
+            content,
+            filename=filename,
+            model=model,
+            pages=pages,
+            workspace=workspace,
+            asynchronous=asynchronous,
             source=source,
         )
-        return self._identify_answer(reply, source=source)
 
     async def identify_result(
         self,
@@ -450,10 +479,8 @@ class AsyncDocAIClient(ServiceClientBase):
             "returnOcrResult": "1" if return_ocr_result else "0",
         }
         reply = await self._send("POST", IDENTIFY_RESULT_PATH, json_body=body, source=source)
-        envelope = _check_error(reply, source=source)
-        check = ShapeChecker(SERVICE, http_status=reply.status, source=source)
-        check.request_id_from(envelope, "requestId")
-        items = check.list_at(check.present(envelope, "data", ""), "data")
+        envelope, check, data = _checked_data(reply, source=source)
+        items = check.list_at(data, "data")
         problems: list[str] = []
         for i, item in enumerate(items):
             problems += _check_file_data(check, item, f"data[{i}]")
@@ -463,10 +490,8 @@ class AsyncDocAIClient(ServiceClientBase):
     async def list_models(self) -> list[dict[str, Any]]:
         """The models this key may call (listCreateByMeModels): ``[{modelId, modelName, ...}]``."""
         reply = await self._send("GET", LIST_MODELS_PATH, source=None)
-        envelope = _check_error(reply, source=None)
-        check = ShapeChecker(SERVICE, http_status=reply.status)
-        check.request_id_from(envelope, "requestId")
-        models = check.list_at(check.present(envelope, "data", ""), "data")
+        _, check, data = _checked_data(reply, source=None)
+        models = check.list_at(data, "data")
         for i, model in enumerate(models):
             obj = check.object_at(model, f"data[{i}]")
             check.string(obj, "modelId", f"data[{i}]")
@@ -481,7 +506,7 @@ def _require_content(content: bytes, source: str | None) -> None:
         raise InputFileError("the file is empty", code="empty", source=source)
 
 
-class DocAIClient:
+class DocAIClient(SyncClientBase[AsyncDocAIClient]):
     """Blocking DocAI client: the same methods as :class:`AsyncDocAIClient`, usable anywhere.
 
     Works inside a running event loop too (a Jupyter kernel): calls run on ocrframe's own
@@ -497,98 +522,17 @@ class DocAIClient:
         timeout: float = 120.0,
         max_connections: int = 64,
     ) -> None:
-        self._async = AsyncDocAIClient(
-            api_key,
-            base_url=base_url,
-            transport=transport,
-            timeout=timeout,
-            max_connections=max_connections,
-        )
-
-    @property
-    def base_url(self) -> str:
-        """The service's base URL."""
-        return self._async.base_url
-
-    @property
-    def uses_embedded_engine(self) -> bool:
-        """True when talking to the in-process embedded engine."""
-        return self._async.uses_embedded_engine
-
-    def __repr__(self) -> str:
-        return repr(self._async).replace("AsyncDocAIClient", "DocAIClient", 1)
-
-    def identify_by_base64(
-        self,
-        content: bytes,
-        *,
-        model: str,
-        pages: PageSpec | None = None,
-        workspace: str | None = None,
-        asynchronous: bool = False,
-        source: str | None = None,
-    ) -> dict[str, Any]:
-        """Blocking :meth:`AsyncDocAIClient.identify_by_base64`."""
-        return run_sync(
-            self._async.identify_by_base64(
-                content,
-                model=model,
-                pages=pages,
-                workspace=workspace,
-                asynchronous=asynchronous,
-                source=source,
+        super().__init__(
+            AsyncDocAIClient(
+                api_key,
+                base_url=base_url,
+                transport=transport,
+                timeout=timeout,
+                max_connections=max_connections,
             )
         )
 
-    def identify_file(
-        self,
-        content: bytes,
-        *,
-        filename: str,
-        model: str,
-        pages: PageSpec | None = None,
-        workspace: str | None = None,
-        asynchronous: bool = False,
-        source: str | None = None,
-    ) -> dict[str, Any]:
-        """Blocking :meth:`AsyncDocAIClient.identify_file`."""
-        return run_sync(
-            self._async.identify_file(
-                content,
-                filename=filename,
-                model=model,
-                pages=pages,
-                workspace=workspace,
-                asynchronous=asynchronous,
-                source=source,
-            )
-        )
-
-    def identify_result(
-        self,
-        file_ids: Sequence[str],
-        *,
-        model: str,
-        return_ocr_result: bool = False,
-        source: str | None = None,
-    ) -> dict[str, Any]:
-        """Blocking :meth:`AsyncDocAIClient.identify_result`."""
-        return run_sync(
-            self._async.identify_result(
-                file_ids, model=model, return_ocr_result=return_ocr_result, source=source
-            )
-        )
-
-    def list_models(self) -> list[dict[str, Any]]:
-        """Blocking :meth:`AsyncDocAIClient.list_models`."""
-        return run_sync(self._async.list_models())
-
-    def close(self) -> None:
-        """Close the connections."""
-        run_sync(self._async.aclose())
-
-    def __enter__(self) -> DocAIClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    identify_by_base64 = blocking(AsyncDocAIClient.identify_by_base64)
+    identify_file = blocking(AsyncDocAIClient.identify_file)
+    identify_result = blocking(AsyncDocAIClient.identify_result)
+    list_models = blocking(AsyncDocAIClient.list_models)
