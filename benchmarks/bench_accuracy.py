@@ -43,10 +43,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from benchmarks._realdata import REAL_DIR
 from ocrframe.engine.invoice import extract_invoice
 from ocrframe.engine.types import Page, Word
-
-REAL_DIR = Path("/work/shared/realdata/invoice2data")
 
 # expected key -> DocAI field key
 HEADER_FIELDS = {
