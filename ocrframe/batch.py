@@ -47,14 +47,14 @@ import httpx
 import stamina
 
 from ocrframe._sync import run_sync
-from ocrframe.cache import ResponseCache, cache_key
+from ocrframe.cache import ResponseCache, key_function
 from ocrframe.errors import (
     ConfigurationError,
     InputFileError,
     OcrframeError,
     RetryableServiceError,
 )
-from ocrframe.frames import TABLES, Extraction
+from ocrframe.frames import TABLES, Extraction, record_status
 from ocrframe.inputs import (
     MULTI_PAGE_KINDS,
     InputFile,
@@ -69,6 +69,7 @@ from ocrframe.inputs import (
     sha256_hex,
 )
 from ocrframe.records import DocumentRecord, Service, Status
+from ocrframe.services.docai import file_id_of, result_entries
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -111,6 +112,8 @@ STREAM_FLUSH_ROWS = 10_000
 INLINE_READ_BYTES = 256 * 1024
 #: Records per chunk appended to the Parquet dataset (bounds memory with ``out=``).
 STREAM_CHUNK = 500
+#: Seconds between updates of the progress bar's counts.
+POSTFIX_INTERVAL = 0.1
 #: Failed units listed in a RunSummary (the documents table has every one).
 MAX_FAILURES = 1000
 #: Longest Retry-After honoured as asked; a longer one is capped (the budget still applies).
@@ -332,22 +335,18 @@ def unit_status(service: str, response: Mapping[str, Any] | None, error_code: st
     >>> unit_status("capsolver", None, "corrupt")
     'failed'
 
-    It agrees with the ``status`` column of the flatteners: what the answer says, when there is
-    one (an error code does not turn a running recognition into a failure); ``failed`` without.
+    It is the ``status`` column's own rule (:func:`ocrframe.frames.record_status`), so the run
+    summary counts exactly what the documents table shows: what the answer says when there is
+    one (an error code around it does not change it), ``failed`` without one.
     """
-    if response is None:
-        return "failed"
-    status: Status = "ok"
-    if service == "docai":
-        from ocrframe.services.docai import recognition_status
-
-        try:
-            status = recognition_status(dict(response))
-        except OcrframeError:
-            return "failed"
-    if error_code is not None and status == "ok":
-        return "failed"
-    return status
+    record = DocumentRecord(
+        source="",
+        service=cast(Service, service),
+        model=None,
+        response=dict(response) if response is not None else None,
+        error_code=error_code,
+    )
+    return cast(Status, record_status(record))
 
 
 def key_options(options: BatchOptions, host: str, *, rendered: bool) -> dict[str, Any]:
@@ -377,29 +376,6 @@ def host_of(base_url: str, *, embedded: bool) -> str:
     'api.docai.pro'
     """
     return "embedded" if embedded else (urlsplit(base_url).netloc or base_url)
-
-
-# --------------------------------------------------------------------------- DocAI data access
-# The engine knows two things of DocAI's answers, besides recognition_status: the fileId of a
-# submission and the per-file items of an identifyResult answer. Kept here in two small helpers.
-
-
-def _file_id(envelope: Mapping[str, Any]) -> str | None:
-    data = envelope.get("data")
-    if isinstance(data, Mapping):
-        value = data.get("fileId")
-        return value if isinstance(value, str) and value else None
-    return None
-
-
-def _result_items(envelope: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    data = envelope.get("data")
-    items: dict[str, dict[str, Any]] = {}
-    if isinstance(data, list):
-        for item in data:
-            if isinstance(item, dict) and isinstance(item.get("fileId"), str):
-                items[item["fileId"]] = item
-    return items
 
 
 # --------------------------------------------------------------------------- run state
@@ -463,6 +439,7 @@ class _Ledger:
         self._writer: Any = None
         self._flush_lock = asyncio.Lock()
         self.bar = bar
+        self._postfix_at = -POSTFIX_INTERVAL
         if out is not None:
             from ocrframe.parquet import ParquetDatasetWriter
 
@@ -470,7 +447,7 @@ class _Ledger:
             self._writer = ParquetDatasetWriter(out, flush_rows=STREAM_FLUSH_ROWS)
 
     async def add(self, record: DocumentRecord) -> None:
-        status = unit_status(record.service, record.response, record.error_code)
+        status = record_status(record)
         s = self.summary
         if status == "ok":
             s.ok += 1
@@ -485,12 +462,21 @@ class _Ledger:
             s.cached += 1
         if self.bar is not None:
             self.bar.update(1)
-            self.bar.set_postfix(
-                ok=s.ok, failed=s.failed, cached=s.cached, pending=s.pending, refresh=False
-            )
+            now = time.monotonic()
+            # The counts change with every unit, the display only every POSTFIX_INTERVAL:
+            # formatting them per unit was work nobody saw.
+            if now - self._postfix_at >= POSTFIX_INTERVAL:
+                self._postfix_at = now
+                self._show_counts()
         self._records.append(record)
         if self._writer is not None and len(self._records) >= STREAM_CHUNK:
             await self._flush()
+
+    def _show_counts(self) -> None:
+        s = self.summary
+        self.bar.set_postfix(
+            ok=s.ok, failed=s.failed, cached=s.cached, pending=s.pending, refresh=False
+        )
 
     async def _flush(self) -> None:
         if not self._records:
@@ -504,6 +490,8 @@ class _Ledger:
         self._writer.append(Extraction.from_records(chunk))
 
     async def finish(self) -> Extraction:
+        if self.bar is not None:
+            self._show_counts()
         if self._writer is None:
             records, self._records = self._records, []
             return await asyncio.to_thread(Extraction.from_records, records)
@@ -639,7 +627,7 @@ class _Poller:
             # Anything else: those files stay waiting until their deadline; the next round tries.
             return 0
         finished = 0
-        for file_id, item in _result_items(answer).items():
+        for file_id, item in result_entries(answer).items():
             if file_id not in self._waiting:
                 continue
             envelope = {**answer, "data": item}
@@ -671,6 +659,16 @@ class _Run:
         self.host = host_of(client.base_url, embedded=bool(client.uses_embedded_engine))
         self.stopped: OcrframeError | None = None
         self.poller = _Poller(self)
+        # Everything about a run's options that every unit needs, worked out once per run.
+        self._keys = {
+            rendered: key_function(
+                service=options.service,
+                model=self.model,
+                options=key_options(options, self.host, rendered=rendered),
+            )
+            for rendered in (False, True)
+        }
+        self._record_opts = _record_options(options)
         self._inflight: dict[str, asyncio.Future[Outcome]] = {}
         self._background: set[asyncio.Task[None]] = set()
         # At most `concurrency` requests in flight. Twice as many workers prepare files, so that a
@@ -813,17 +811,11 @@ class _Run:
                 return
         else:
             numbers = [0]
-        opts = key_options(self.options, self.host, rendered=split and kind == "pdf")
+        key = self._keys[split and kind == "pdf"]
         units = [
             _Unit(
                 item=item,
-                key=cache_key(
-                    sha256=sha,
-                    service=service,
-                    model=self.model,
-                    page=n if split else None,
-                    options=opts,
-                ),
+                key=key(sha, n if split else None),
                 sha256=sha,
                 size=len(content),
                 kind=kind,
@@ -990,7 +982,7 @@ class _Run:
                 elapsed_s=time.monotonic() - started,
             )
         if options.asynchronous and unit_status("docai", answer, None) == "pending":
-            file_id = cast(str, _file_id(answer))
+            file_id = cast(str, file_id_of(answer))
             if self.cache is not None:
                 self.cache.put_pending(
                     unit.key, file_id, sha256=unit.sha256, service="docai", model=self.model
@@ -1014,7 +1006,7 @@ class _Run:
         """Inside one attempt: a failed recognition is retried; a running one is polled."""
         status = unit_status("docai", answer, None)
         if status == "pending" and not self.options.asynchronous:
-            file_id = _file_id(answer)
+            file_id = file_id_of(answer)
             if file_id is None:
                 raise _RecognitionFailed(answer, "recognizeStatus 2 without a fileId")
             item = await self.poller.track(file_id)
@@ -1034,7 +1026,7 @@ class _Run:
         submitted_at: datetime | None,
         started: float,
     ) -> Outcome:
-        file_id = _file_id(answer)
+        file_id = file_id_of(answer)
         if self.cache is not None and file_id is not None:
             self.cache.put_pending(
                 unit.key, file_id, sha256=unit.sha256, service="docai", model=self.model
@@ -1118,12 +1110,6 @@ class _Run:
 
     # -- records ---------------------------------------------------------------------------
 
-    def _record_options(self) -> dict[str, Any]:
-        o = self.options
-        if o.service == "docai":
-            return {"pages": o.pages_text, "workspace": o.workspace, "asynchronous": o.asynchronous}
-        return {"score": o.score, "case": o.case}
-
     async def _emit(self, unit: _Unit, outcome: Outcome) -> None:
         self.ledger.summary.requests += outcome.attempts
         await self.ledger.add(
@@ -1142,7 +1128,7 @@ class _Run:
                 cached=outcome.cached,
                 submitted_at=outcome.submitted_at,
                 elapsed_s=outcome.elapsed_s,
-                options=self._record_options(),
+                options=dict(self._record_opts),
             )
         )
 
@@ -1166,7 +1152,7 @@ class _Run:
                 pages=pages,
                 error_code=code,
                 error_message=message,
-                options=self._record_options(),
+                options=dict(self._record_opts),
             )
         )
 
@@ -1180,6 +1166,17 @@ class _Run:
             task.cancel()
         await asyncio.gather(*list(self._background), return_exceptions=True)
         await self.poller.cancel()
+
+
+def _record_options(options: BatchOptions) -> dict[str, Any]:
+    """The options a documents row notes (as asked, unlike :func:`key_options`)."""
+    if options.service == "docai":
+        return {
+            "pages": options.pages_text,
+            "workspace": options.workspace,
+            "asynchronous": options.asynchronous,
+        }
+    return {"score": options.score, "case": options.case}
 
 
 def _small(item: InputFile) -> bool:

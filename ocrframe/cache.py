@@ -25,13 +25,13 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ocrframe.errors import ConfigurationError, redact
 
-__all__ = ["CACHE_FILENAME", "ResponseCache", "cache_key", "default_cache_path"]
+__all__ = ["CACHE_FILENAME", "ResponseCache", "cache_key", "default_cache_path", "key_function"]
 
 CACHE_FILENAME = "cache.sqlite3"
 
@@ -95,17 +95,39 @@ def cache_key(
     >>> a == cache_key(sha256="ab" * 32, service="docai", model="text")
     False
     """
+    return key_function(service=service, model=model, options=options)(sha256, page)
+
+
+def key_function(
+    *, service: str, model: str | None, options: Mapping[str, Any] | None = None
+) -> Callable[[str, int | None], str]:
+    """:func:`cache_key` with the run's settings fixed: ``key(sha256, page)``.
+
+    A run's service, model and options are the same for every file; their JSON is written once
+    here instead of once per file. The text hashed is exactly ``json.dumps(identity,
+    sort_keys=True, separators=(",", ":"))`` of the identity dict (keys model, options, page,
+    service, sha256, v in that sorted order), so keys are those of every earlier version.
+
+    >>> key = key_function(service="docai", model="invoice")
+    >>> key("ab" * 32, None) == cache_key(sha256="ab" * 32, service="docai", model="invoice")
+    True
+    """
     shaped = {k: v for k, v in sorted((options or {}).items()) if v is not None}
-    identity = {
-        "v": _KEY_VERSION,
-        "sha256": sha256,
-        "service": service,
-        "model": model,
-        "page": page,
-        "options": shaped,
-    }
-    text = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    head = (
+        '{"model":'
+        + json.dumps(model)
+        + ',"options":'
+        + json.dumps(shaped, sort_keys=True, separators=(",", ":"), default=str)
+        + ',"page":'
+    )
+    middle = ',"service":' + json.dumps(service) + ',"sha256":'
+    tail = ',"v":' + json.dumps(_KEY_VERSION) + "}"
+
+    def key(sha256: str, page: int | None) -> str:
+        text = head + json.dumps(page) + middle + json.dumps(sha256) + tail
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    return key
 
 
 class ResponseCache:

@@ -17,6 +17,8 @@ import io
 import os
 import re
 import stat
+import struct
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -323,6 +325,76 @@ def sha256_hex(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
+# (bit depth, colour type) pairs a PNG may declare: the PNG specification's table, which is also
+# every pair Pillow opens.
+_PNG_MODES = frozenset(
+    {
+        *((1, 0), (2, 0), (4, 0), (8, 0), (16, 0), (8, 2), (16, 2), (1, 3), (2, 3), (4, 3)),
+        *((8, 3), (8, 4), (16, 4), (8, 6), (16, 6)),
+    }
+)
+# Chunks before the image data whose content Pillow's opening either ignores or reads without a
+# way to fail once the length is right (minimum lengths here): any other chunk there goes to
+# Pillow itself.
+_PNG_PLAIN_CHUNKS = {b"PLTE": 0, b"tEXt": 0, b"pHYs": 9, b"sRGB": 1, b"gAMA": 4}
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _plain_png_ok(content: bytes) -> bool:
+    """True when a PNG is sound by the same checks as ``Image.open`` + ``verify()``.
+
+    Every chunk's length and CRC, IHDR first with a known mode and a size within Pillow's
+    decompression-bomb limit, image data, IEND. Opening with Pillow cost ~0.2 ms per file, a
+    tenth of the client's CPU per request on a batch of small captchas; this walk is a few
+    microseconds. False means "not sure", never "corrupt": the caller then asks Pillow, which
+    gives the verdict and the message, so the answer for any file is Pillow's.
+    """
+    if not content.startswith(_PNG_SIGNATURE):
+        return False
+    end = len(content)
+    pos = 8
+    seen_data = False
+    first = True
+    while pos + 8 <= end:
+        length, kind = struct.unpack_from(">I4s", content, pos)
+        body_end = pos + 8 + length
+        if body_end + 4 > end:
+            return False
+        (crc,) = struct.unpack_from(">I", content, body_end)
+        if zlib.crc32(content[pos + 4 : body_end]) != crc:
+            return False
+        if first:
+            if kind != b"IHDR" or length < 13 or not _png_header_ok(content, pos + 8):
+                return False
+            first = False
+        elif kind == b"IEND":
+            return seen_data
+        elif kind == b"IDAT":
+            seen_data = True
+        elif not seen_data:
+            minimum = _PNG_PLAIN_CHUNKS.get(kind)
+            if minimum is None or length < minimum:
+                return False
+        pos = body_end + 4
+    return False
+
+
+def _png_header_ok(content: bytes, at: int) -> bool:
+    from PIL import Image
+
+    width, height, depth, colour, _compression, filtering = struct.unpack_from(
+        ">IIBBBB", content, at
+    )
+    limit = Image.MAX_IMAGE_PIXELS
+    return (
+        width > 0
+        and height > 0
+        and (depth, colour) in _PNG_MODES
+        and filtering == 0
+        and (limit is None or width * height <= limit)
+    )
+
+
 def count_pages(content: bytes, *, source: str | None = None) -> tuple[str, int]:
     """Return ``(kind, number of pages)`` of a file, checking that it can be opened at all.
 
@@ -358,6 +430,8 @@ def count_pages(content: bytes, *, source: str | None = None) -> tuple[str, int]
         if count < 1:
             raise InputFileError("the PDF has no pages", code="corrupt", source=source)
         return kind, count
+    if kind == "png" and _plain_png_ok(content):
+        return kind, 1
     from PIL import Image
 
     try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
 import pytest
 
 from ocrframe.batch import (
@@ -12,7 +15,7 @@ from ocrframe.batch import (
     retry_wait,
     unit_status,
 )
-from ocrframe.cache import cache_key
+from ocrframe.cache import cache_key, key_function
 from ocrframe.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -23,6 +26,8 @@ from ocrframe.errors import (
     RetryableServiceError,
     TransportError,
 )
+from ocrframe.frames import Extraction
+from ocrframe.records import DocumentRecord, Service
 
 DONE = {"code": 200, "data": {"fileId": "f1", "recognizeStatus": "1", "result": {}}}
 RUNNING = {"code": 200, "data": {"fileId": "f1", "recognizeStatus": "2"}}
@@ -70,9 +75,36 @@ def test_unit_status_agrees_with_the_answer() -> None:
     assert unit_status("docai", {"code": 200, "data": {"x": 1}}, None) == "failed"
     assert unit_status("docai", None, "corrupt") == "failed"
     assert unit_status("capsolver", READY, None) == "ok"
-    assert unit_status("capsolver", READY, "internal_error") == "failed"
-    # A running recognition stays pending even when something went wrong around it.
+    # An answer is what the service said, whatever went wrong around it (the documents table's
+    # rule): a ready answer stays ok, a running recognition pending.
+    assert unit_status("capsolver", READY, "internal_error") == "ok"
     assert unit_status("docai", RUNNING, "run_aborted") == "pending"
+    assert unit_status("capsolver", {"errorId": 0, "status": "processing"}, None) == "pending"
+
+
+def test_unit_status_is_the_documents_table_status() -> None:
+    cases: list[tuple[Service, dict[str, Any] | None, str | None]] = [
+        ("docai", DONE, None),
+        ("docai", RUNNING, "run_aborted"),
+        ("docai", FAILED, "recognition_failed"),
+        ("docai", {"code": 200, "data": {"x": 1}}, None),
+        ("docai", {"code": 500, "message": "boom"}, None),
+        ("docai", None, "corrupt"),
+        ("capsolver", READY, None),
+        ("capsolver", READY, "internal_error"),
+        ("capsolver", {"errorId": 1, "errorCode": "ERROR_X"}, None),
+        ("capsolver", {"errorId": 0, "status": "processing"}, None),
+        ("capsolver", {"nothing": "known"}, None),
+    ]
+    records = [
+        DocumentRecord(
+            source=f"f{n}", service=service, model="m", response=response, error_code=code
+        )
+        for n, (service, response, code) in enumerate(cases)
+    ]
+    table = Extraction.from_records(records).documents["status"].tolist()
+    assert [unit_status(*case) for case in cases] == table
+    assert set(table) == {"ok", "failed", "pending"}
 
 
 def test_cache_key_covers_what_changes_the_answer_and_nothing_else() -> None:
@@ -192,3 +224,20 @@ def test_first_wait_follows_stamina() -> None:
     assert all(0.5 <= first_wait(True) <= 1.5 for _ in range(50))
     with stamina.set_testing(True):
         assert first_wait(2.5) == 0.0 and first_wait(True) == 0.0
+
+
+def test_key_function_gives_the_keys_cache_key_gives() -> None:
+    # A run builds its keys with key_function; a cache written before must still be read.
+    options = {"host": "api.capsolver.com", "score": 0.9, "case": None, "render_dpi": 200}
+    key = key_function(service="capsolver", model="common", options=options)
+    for sha, page in (("ab" * 32, None), ("cd" * 32, 3)):
+        assert key(sha, page) == cache_key(
+            sha256=sha, service="capsolver", model="common", page=page, options=options
+        )
+    # Fixed: the key of version 1 of the identity, whatever the implementation.
+    assert cache_key(sha256="ab" * 32, service="docai", model="invoice") == (
+        hashlib.sha256(
+            b'{"model":"invoice","options":{},"page":null,"service":"docai",'
+            b'"sha256":"' + b"ab" * 32 + b'","v":1}'
+        ).hexdigest()
+    )

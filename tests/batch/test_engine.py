@@ -435,6 +435,7 @@ def test_capsolver_splits_multi_page_files(tmp_path: Path, make: Any) -> None:
     )
     assert len(seen) == 6
     assert len(streamed.documents) == 6 and len(streamed.texts) == 6
+    assert isinstance(streamed, DatasetExtraction)
     assert streamed.summary.cached == 6
 
 
