@@ -61,6 +61,9 @@ _RETRY_SIDE = 960
 # RapidOCR's own threshold for turning a line it classifies as upside down.
 _FLIP_CONFIDENCE = 0.9
 
+# How many of a page's longest lines the classifier looks at to tell an upside-down page.
+_CLS_SAMPLE = 16
+
 
 @dataclass(frozen=True, slots=True)
 class OcrLine:
@@ -206,10 +209,13 @@ def _read_oriented(array: np.ndarray[Any, Any]) -> tuple[list[Word], float, floa
     """Words, and the share of text that is vertical / that the classifier found upside down."""
     engine = get_engine()
     with _run_lock:
-        # RapidOCR's own steps, so that the line classifier's verdicts can be seen as well.
+        # RapidOCR's own steps, without its per-line classifier: that turns the lines it thinks
+        # upside down before recognition, costs 4-9 % of a page, and on upright scans turns
+        # some lines wrongly (more words are read without it). The classifier only gives the
+        # page's orientation here, from its longest lines (BENCHMARKS.md, "Pages and OCR").
         engine.update_params(
             use_det=True,
-            use_cls=True,
+            use_cls=False,
             use_rec=True,
             return_word_box=True,
             return_single_char_box=False,
@@ -217,7 +223,7 @@ def _read_oriented(array: np.ndarray[Any, Any]) -> tuple[list[Word], float, floa
         original = engine.load_img(array)
         prepared, record = engine.preprocess_img(original)
         det, cls, rec, crops = engine.run_ocr_steps(prepared, record)
-        vertical, flipped = _orientation(det.boxes, cls.cls_res)
+        vertical, flipped = _orientation(det.boxes, _sample_verdicts(engine, det.boxes, crops))
         result = engine.build_final_output(original, det, cls, rec, crops, record)
     if getattr(result, "txts", None) is None or getattr(result, "boxes", None) is None:
         return [], vertical, flipped
@@ -233,12 +239,28 @@ def _read_oriented(array: np.ndarray[Any, Any]) -> tuple[list[Word], float, floa
     return words, vertical, flipped
 
 
-def _orientation(boxes: Any, verdicts: Any) -> tuple[float, float]:
-    """Shares (weighted by line length) of detected lines standing upright, and of lines the
-    classifier is sure are upside down."""
+def _line_length(quad: Any) -> float:
+    x0, y0, x1, y1 = _box(quad)
+    return max(x1 - x0, y1 - y0)
+
+
+def _sample_verdicts(engine: Any, boxes: Any, crops: list[Any]) -> dict[int, tuple[str, float]]:
+    """The line classifier's verdicts on the page's longest lines, by line index."""
+    if boxes is None or len(boxes) == 0 or len(crops) != len(boxes):
+        return {}
+    longest = sorted(range(len(boxes)), key=lambda i: -_line_length(boxes[i]))[:_CLS_SAMPLE]
+    _, cls = engine.cls_and_rotate([crops[i] for i in longest])
+    if cls.cls_res is None:
+        return {}
+    return {i: (str(v[0]), float(v[1])) for i, v in zip(longest, cls.cls_res, strict=False)}
+
+
+def _orientation(boxes: Any, verdicts: dict[int, tuple[str, float]]) -> tuple[float, float]:
+    """Shares (weighted by line length) of detected lines standing upright, and of the lines
+    the classifier looked at that it is sure are upside down."""
     if boxes is None or len(boxes) == 0:
         return 0.0, 0.0
-    total = tall = flipped = 0.0
+    total = tall = judged = flipped = 0.0
     for i, quad in enumerate(boxes):
         x0, y0, x1, y1 = _box(quad)
         w, h = x1 - x0, y1 - y0
@@ -246,11 +268,12 @@ def _orientation(boxes: Any, verdicts: Any) -> tuple[float, float]:
         total += length
         if h >= 1.5 * w:
             tall += length
-        if verdicts is not None and i < len(verdicts):
+        if i in verdicts:
+            judged += length
             label, score = verdicts[i]
-            if str(label) == "180" and float(score) >= _FLIP_CONFIDENCE:
+            if label == "180" and score >= _FLIP_CONFIDENCE:
                 flipped += length
-    return (tall / total, flipped / total) if total else (0.0, 0.0)
+    return (tall / total if total else 0.0), (flipped / judged if judged else 0.0)
 
 
 def read_page(image: Image.Image | np.ndarray[Any, Any]) -> PageReading:
