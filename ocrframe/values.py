@@ -34,9 +34,9 @@ Dates (:func:`parse_date`) are :class:`datetime.date`:
   ``"11/02/2019"`` is 11 February) or ``False`` (US style, 2 November). Two-digit years are
   2000-2069 for 00-69 and 1970-1999 for 70-99;
 - month names in English, German, French, Spanish, Italian, Dutch and Portuguese, full or
-  abbreviated, day before or after the month: ``"Feb 11, 2019"``, ``"11 February 2019"``,
-  ``"11. Februar 2019"``, ``"11 février 2019"``, ``"1er mars 2019"``, ``"11-Feb-2019"``,
-  ``"Monday, February 11th, 2019"``;
+  abbreviated, and Polish in the genitive that dates use (``"5 stycznia 2020"``), day before or
+  after the month: ``"Feb 11, 2019"``, ``"11 February 2019"``, ``"11. Februar 2019"``,
+  ``"11 février 2019"``, ``"1er mars 2019"``, ``"11-Feb-2019"``, ``"Monday, February 11th, 2019"``;
 - ``"2019年2月11日"``.
 
 A date that does not exist (``"31/02/2019"``) is ``None``.
@@ -48,10 +48,11 @@ import re
 import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 
 import pyarrow as pa
 
-__all__ = ["NUMBER_SCALE", "NUMBER_TYPE", "parse_date", "parse_number"]
+__all__ = ["MONTHS", "NUMBER_SCALE", "NUMBER_TYPE", "parse_date", "parse_number"]
 
 #: The Arrow type of the ``number`` columns: exact, 28 digits before the point and 10 after.
 NUMBER_SCALE = 10
@@ -242,6 +243,16 @@ _add_months(
     "november,nov,novembre,noviembre,novembro;"
     "december,dec,dez,dezember,décembre,déc,decembre,diciembre,dic,dicembre,dezembro"
 )
+# Polish dates name the month in the genitive ("11 lutego 2019"); "mrz" is a German abbreviation
+# of März. Both are printed on invoices, which the embedded engine reads with this table too.
+_add_months(
+    "stycznia;lutego;marca,mrz;kwietnia;maja;czerwca;lipca;sierpnia;września;października;"
+    "listopada;grudnia"
+)
+
+#: Month names (lower case, both as written and without accents) and the month they name; the
+#: one table behind :func:`parse_date` and the embedded engine's search for dates in text.
+MONTHS: MappingProxyType[str, int] = MappingProxyType(_MONTHS)
 _WEEKDAYS = frozenset(
     _fold(w)
     for w in re.findall(

@@ -2,6 +2,12 @@
 back the way DocAI's answers do ("154.06", "2019-02-11", "6.25", "EUR").
 
 Pure functions on strings; no I/O. Used by :mod:`ocrframe.engine.invoice`.
+
+The values themselves are read by :mod:`ocrframe.values`, the parser of the typed table columns,
+so that an amount or a date means the same in the engine and in the tables. What stays here is
+what only a printed page needs: *finding* values inside running text (with the spans the layout
+code uses), which currency a mark names, and the few rules where printed text differs from the
+strings the services send (each said where it is applied).
 """
 
 from __future__ import annotations
@@ -10,7 +16,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from ocrframe.values import MONTHS, parse_number
+from ocrframe.values import parse_date as _parse_value_date
 
 __all__ = [
     "Found",
@@ -141,9 +150,15 @@ def parse_amount(text: str) -> Decimal | None:
 
 
 def _number(raw: str) -> tuple[Decimal, bool] | None:
+    """A token matched by ``_NUM_RE`` as a Decimal, and whether it had decimals."""
     raw = raw.replace("−", "-")
     negative = raw.startswith("-")
     digits = raw.lstrip("-")
+    # Printed-text rule, unlike values.parse_number: _NUM_RE lets only one or two digits follow a
+    # decimal mark, so every other separator in the token groups thousands, whichever it is:
+    # "1.234" is 1234 and "0,125" is 125 on an invoice, and OCR's "1,234,56" is 1234.56. A
+    # service's "1.234" means 1.234, so the token is reduced to a plain "1234.56" here and only
+    # that is handed to the shared parser.
     decimals = ""
     match = re.search(r"[.,](\d{1,2})$", digits)
     if match:
@@ -152,10 +167,10 @@ def _number(raw: str) -> tuple[Decimal, bool] | None:
     whole = re.sub(r"[^\d]", "", digits)
     if not whole:
         return None
-    try:
-        value = Decimal(f"{whole}.{decimals}" if decimals else whole)
-    except InvalidOperation:
+    value = parse_number(f"{whole}.{decimals}" if decimals else whole)
+    if value is None:  # more digits than any amount column holds: an account number, not money
         return None
+    # Negated after parsing, so "-0" stays Decimal("0") as it always was.
     return (-value if negative else value), bool(decimals)
 
 
@@ -205,30 +220,18 @@ def format_percentage(value: Decimal) -> str:
 # ----------------------------------------------------------------------------------------------
 # Dates
 
-_MONTH_NAMES: dict[str, int] = {}
-for _names in (
-    # en
-    "january february march april may june july august september october november december",
-    # de
-    "januar februar marz april mai juni juli august september oktober november dezember",
-    # fr (folded)
-    "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre",
-    # nl
-    "januari februari maart april mei juni juli augustus september oktober november december",
-    # es / it / pl (genitive) are cheap to add and common on European invoices
-    "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
-    "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre",
-    "stycznia lutego marca kwietnia maja czerwca lipca sierpnia wrzesnia pazdziernika listopada "
-    "grudnia",
-):
-    for _i, _name in enumerate(_names.split(), start=1):
-        _MONTH_NAMES.setdefault(_name, _i)
-for _abbr, _i in {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
-    "oct": 10, "nov": 11, "dec": 12, "mrz": 3, "mär": 3, "okt": 10, "dez": 12, "janv": 1,
-    "fevr": 2, "fev": 2, "avr": 4, "juil": 7, "mei": 5, "mrt": 3,
-}.items():  # fmt: skip
-    _MONTH_NAMES.setdefault(_abbr, _i)
+# The month names searched for in running text: those of the shared table as they look after
+# fold() (the text searched is folded), less the two- and three-letter Spanish, Italian and
+# Portuguese abbreviations that are ordinary words next to numbers on a page ("set", "out",
+# "ago", "gen"); a cell the services send holds a date alone, so values.parse_date can take them.
+_NOT_SEARCHED = frozenset(
+    {"abr", "ago", "dic", "ene", "gen", "giu", "lug", "mag", "ott", "out", "set"}
+)
+_MONTH_NAMES = {
+    name: month
+    for name, month in MONTHS.items()
+    if name == fold(name) and name not in _NOT_SEARCHED
+}
 
 _MONTH_RE = "|".join(re.escape(m) for m in sorted(_MONTH_NAMES, key=len, reverse=True))
 _DMY = r"(?<![\d.,])(\d{1,2})\s?([./-])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2})(?![\d,]|\.\d)"
@@ -249,6 +252,7 @@ _DATE_PATTERNS = [
 
 
 def _safe_date(y: int, m: int, d: int) -> date | None:
+    # Four digits are matched, but "0028" is one: read it as 28, i.e. 2028, as ever.
     if y < 100:
         y += 2000 if y < 70 else 1900
     try:
@@ -272,14 +276,15 @@ def find_dates(text: str, *, month_first: bool = False) -> list[Found]:
                 continue
             value: date | None = None
             if kind == "ymd":
+                # Not values.parse_date: printed text mixes separators ("2019-02/11") and the
+                # engine takes it; a service's ISO date never does.
                 value = _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             elif kind == "dmy":
-                a, b, y = int(m.group(1)), int(m.group(3)), int(m.group(4))
                 if len(m.group(4)) == 2 and m.group(2) == "-":
                     continue  # 11/02/19 and 11.02.19 are dates; 1-2-19 is rarely one
-                if b > 12 or (month_first and a <= 12):
-                    a, b = b, a
-                value = _safe_date(y, b, a)
+                # The shared rule: a part above 12 is the day, else the document's habit decides
+                # (month_first comes from the invoice's language, see invoice._month_first).
+                value = _parse_value_date(m.group(0), dayfirst=not month_first)
             elif kind == "d_month_y":
                 value = _safe_date(int(m.group(3)), _MONTH_NAMES[m.group(2)], int(m.group(1)))
             else:

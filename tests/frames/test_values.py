@@ -170,3 +170,26 @@ def test_results_are_cached_by_string() -> None:
 
 def test_docstring_examples() -> None:
     assert doctest.testmod(values).failed == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("5 stycznia 2020", date(2020, 1, 5)),
+        ("11 lutego 2019", date(2019, 2, 11)),
+        ("1 września 2021", date(2021, 9, 1)),
+        ("1 wrzesnia 2021", date(2021, 9, 1)),
+        ("31 października 2022", date(2022, 10, 31)),
+        ("12. Mrz 2020", date(2020, 3, 12)),
+    ],
+)
+def test_polish_genitive_and_mrz_months(text: str, expected: date) -> None:
+    # The table the embedded engine searches with too; these were the engine's alone before.
+    assert parse_date(text) == expected
+
+
+def test_month_table_is_read_only_and_folded_too() -> None:
+    assert values.MONTHS["février"] == values.MONTHS["fevrier"] == 2
+    assert values.MONTHS["października"] == values.MONTHS["pazdziernika"] == 10
+    with pytest.raises(TypeError):
+        values.MONTHS["x"] = 1  # type: ignore[index]
