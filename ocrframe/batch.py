@@ -34,13 +34,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import inspect
 import os
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal, ParamSpec, TypeVar, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -132,6 +134,9 @@ RUN_ABORTED = "run_aborted"
 INTERNAL_ERROR = "internal_error"
 
 Action = Literal["cached", "poll", "submit"]
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 # --------------------------------------------------------------------------- options
@@ -1275,6 +1280,10 @@ def _check_paths(paths: PathArg | Sequence[PathArg]) -> None:
             raise ConfigurationError(f"paths must hold paths, not {type(p).__name__}")
 
 
+#: extract_async's parameters that are settings of the run (validated by make_options).
+_OPTION_NAMES = tuple(inspect.signature(make_options).parameters)
+
+
 async def extract_async(
     paths: PathArg | Sequence[PathArg],
     *,
@@ -1302,29 +1311,35 @@ async def extract_async(
     include_hidden: bool = False,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Extraction:
-    """Recognise every file under ``paths`` and return the tables; see :func:`extract`.
+    """Recognise every file under ``paths`` with DocAI or CapSolver; return the tables.
 
-    >>> ex = await extract_async("invoices/", model="invoice")  # doctest: +SKIP
+    ``paths``: a folder (searched recursively; hidden files and folders skipped unless
+    ``include_hidden``), a file, or a list of them. ``service``: ``"docai"`` (``model`` is the
+    modelId; ``"invoice"`` by default on the embedded engine) or ``"capsolver"`` (``model`` is
+    the module; a PDF or multi-page TIFF is split into page images). ``api_key`` / ``base_url``
+    default to the environment; with neither, the embedded offline engine answers.
+
+    Submission: ``concurrency`` requests at once, at most ``rate_limit`` per second, each unit
+    tried at most ``retries`` times within ``retry_timeout`` seconds (Retry-After honoured);
+    ``request_timeout`` seconds per request. ``cache`` (``True``: the per-user default, a path,
+    or ``False``) keeps every answer so that running again sends nothing already answered;
+    ``refresh=True`` sends everything again. With ``out=DIR`` the tables stream to a Parquet
+    dataset as answers arrive (memory stays flat) and the Extraction returned is read back from
+    it.
+
+    Every file ends exactly once in ``documents`` as ``ok``, ``failed`` or ``pending``. A bad
+    key or an empty balance raises that error (a :class:`RunAbortedError`) once the ledger is
+    complete, with the partial tables as its ``extraction`` attribute.
+
+    :func:`extract` is the same, blocking; it works inside a running event loop (Jupyter):
+    the work runs on ocrframe's own loop thread.
+
+    >>> ex = await extract_async("invoices/", model="invoice", progress=False)  # doctest: +SKIP
+    >>> ex.documents.status.value_counts()  # doctest: +SKIP
     """
-    options = make_options(
-        service=service,
-        model=model,
-        pages=pages,
-        workspace=workspace,
-        asynchronous=asynchronous,
-        score=score,
-        case=case,
-        concurrency=concurrency,
-        rate_limit=rate_limit,
-        retries=retries,
-        retry_timeout=retry_timeout,
-        request_timeout=request_timeout,
-        poll_interval=poll_interval,
-        poll_timeout=poll_timeout,
-        refresh=refresh,
-        max_file_bytes=max_file_bytes,
-        include_hidden=include_hidden,
-    )
+    # The parameters make_options takes are passed as given: one list of settings, not two.
+    given = locals()
+    options = make_options(**{name: given[name] for name in _OPTION_NAMES})
     _check_paths(paths)
     if not isinstance(cache, bool | str | os.PathLike):
         raise ConfigurationError(f"cache must be True, False or a path, not {cache!r}")
@@ -1414,83 +1429,33 @@ async def _drive(run: _Run, paths: PathArg | Sequence[PathArg]) -> None:
         raise
 
 
-def extract(
-    paths: PathArg | Sequence[PathArg],
-    *,
-    service: str = "docai",
-    model: str | None = None,
-    pages: PageSpec | None = None,
-    workspace: str | None = None,
-    asynchronous: bool = False,
-    score: float | None = None,
-    case: bool | None = None,
-    api_key: str | None = None,
-    base_url: str | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    rate_limit: float | None = None,
-    retries: int = DEFAULT_RETRIES,
-    retry_timeout: float | None = DEFAULT_RETRY_TIMEOUT,
-    request_timeout: float | None = None,
-    poll_interval: float = DEFAULT_POLL_INTERVAL,
-    poll_timeout: float = DEFAULT_POLL_TIMEOUT,
-    cache: bool | str | os.PathLike[str] = True,
-    refresh: bool = False,
-    progress: bool = True,
-    out: str | os.PathLike[str] | None = None,
-    max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
-    include_hidden: bool = False,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> Extraction:
-    """Recognise every file under ``paths`` with DocAI or CapSolver; return the tables.
+def _blocking(
+    function: Callable[_P, Coroutine[Any, Any, _T]], *, name: str, doc: str
+) -> Callable[_P, _T]:
+    """The blocking twin of a coroutine function: the same parameters, one implementation.
 
-    ``paths``: a folder (searched recursively; hidden files and folders skipped unless
-    ``include_hidden``), a file, or a list of them. ``service``: ``"docai"`` (``model`` is the
-    modelId; ``"invoice"`` by default on the embedded engine) or ``"capsolver"`` (``model`` is
-    the module; a PDF or multi-page TIFF is split into page images). ``api_key`` / ``base_url``
-    default to the environment; with neither, the embedded offline engine answers.
+    Runs on ocrframe's loop thread (:func:`ocrframe._sync.run_sync`), so it also works inside a
+    running event loop. ``inspect.signature`` and ``help()`` show the wrapped signature.
+    """
 
-    Submission: ``concurrency`` requests at once, at most ``rate_limit`` per second, each unit
-    tried at most ``retries`` times within ``retry_timeout`` seconds (Retry-After honoured);
-    ``request_timeout`` seconds per request. ``cache`` (``True``: the per-user default, a path,
-    or ``False``) keeps every answer so that running again sends nothing already answered;
-    ``refresh=True`` sends everything again. With ``out=DIR`` the tables stream to a Parquet
-    dataset as answers arrive (memory stays flat) and the Extraction returned is read back from
-    it.
+    @functools.wraps(function)
+    def blocking(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        return run_sync(function(*args, **kwargs))
 
-    Every file ends exactly once in ``documents`` as ``ok``, ``failed`` or ``pending``. A bad
-    key or an empty balance raises that error (a :class:`RunAbortedError`) once the ledger is
-    complete, with the partial tables as its ``extraction`` attribute.
+    blocking.__name__ = blocking.__qualname__ = name
+    blocking.__doc__ = doc
+    return blocking
 
-    Works inside a running event loop (Jupyter): the work runs on ocrframe's own loop thread.
+
+extract = _blocking(
+    extract_async,
+    name="extract",
+    doc="""Recognise every file under ``paths`` with DocAI or CapSolver; return the tables.
+
+    :func:`extract_async` awaited on ocrframe's own loop thread, so that it blocks and also works
+    inside a running event loop (Jupyter). Parameters, rules and errors: :func:`extract_async`.
 
     >>> ex = extract("invoices/", model="invoice", progress=False)  # doctest: +SKIP
     >>> ex.documents.status.value_counts()  # doctest: +SKIP
-    """
-    return run_sync(
-        extract_async(
-            paths,
-            service=service,
-            model=model,
-            pages=pages,
-            workspace=workspace,
-            asynchronous=asynchronous,
-            score=score,
-            case=case,
-            api_key=api_key,
-            base_url=base_url,
-            concurrency=concurrency,
-            rate_limit=rate_limit,
-            retries=retries,
-            retry_timeout=retry_timeout,
-            request_timeout=request_timeout,
-            poll_interval=poll_interval,
-            poll_timeout=poll_timeout,
-            cache=cache,
-            refresh=refresh,
-            progress=progress,
-            out=out,
-            max_file_bytes=max_file_bytes,
-            include_hidden=include_hidden,
-            transport=transport,
-        )
-    )
+    """,
+)

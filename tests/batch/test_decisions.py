@@ -241,3 +241,18 @@ def test_key_function_gives_the_keys_cache_key_gives() -> None:
             b'"sha256":"' + b"ab" * 32 + b'","v":1}'
         ).hexdigest()
     )
+
+
+def test_extract_async_takes_every_setting_of_make_options() -> None:
+    # extract_async hands its own parameters named like make_options' to it: same names, same
+    # defaults, or a setting would silently stop reaching the run.
+    import inspect
+
+    from ocrframe.batch import extract, extract_async
+
+    ours = inspect.signature(extract_async).parameters
+    for name, parameter in inspect.signature(make_options).parameters.items():
+        assert name in ours, name
+        assert ours[name].default == parameter.default, name
+    assert inspect.signature(extract).parameters == ours
+    assert extract.__name__ == "extract" and "blocks" in (extract.__doc__ or "")

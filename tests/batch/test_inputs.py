@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import random
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from ocrframe.cache import ResponseCache, cache_key, default_cache_path
 from ocrframe.errors import ConfigurationError, InputFileError
 from ocrframe.inputs import (
     InputFile,
+    _plain_png_ok,
     count_pages,
     detect_kind,
     iter_inputs,
@@ -195,3 +198,41 @@ def test_default_cache_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     (tmp_path / "a-file").write_text("")
     with pytest.raises(ConfigurationError):
         ResponseCache(tmp_path / "a-file" / "x.sqlite3")
+
+
+def _pillow_accepts(content: bytes) -> bool:
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            image.verify()
+    except Exception:
+        return False
+    return True
+
+
+def test_png_check_without_pillow_never_accepts_what_pillow_refuses(make: Any) -> None:
+    # count_pages skips Pillow for a PNG its own chunk walk finds sound; the walk may say "not
+    # sure" (then Pillow decides) but must never pass a file Pillow would call corrupt.
+    from PIL import Image
+
+    sound = []
+    for mode in ("1", "L", "P", "RGB", "RGBA", "LA", "I;16"):
+        buffer = io.BytesIO()
+        Image.new(mode, (7, 5)).save(buffer, format="PNG", dpi=(96, 96))
+        sound.append(buffer.getvalue())
+    sound.append(make.png("a"))
+    for content in sound:
+        assert _plain_png_ok(content), content[:40]
+        assert count_pages(content) == ("png", 1)
+    content = sound[-1]
+    variants = [content[:cut] for cut in range(len(content))]
+    rng = random.Random(5)
+    for _ in range(3000):
+        changed = bytearray(content)
+        changed[rng.randrange(len(changed))] = rng.randrange(256)
+        variants.append(bytes(changed))
+    for variant in variants:
+        if _plain_png_ok(variant):
+            assert _pillow_accepts(variant)
+    assert sum(_plain_png_ok(v) for v in variants[: len(content)]) == 0  # every cut is refused
