@@ -61,6 +61,16 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
         "rapid",
         {"max_side": 1600, "params": {**_DET1280, _THREADS: 1}},
     ),
+    # The chosen settings (max side 1600, det 1280, rec batch 1) with RapidOCR's per-line angle
+    # classifier (before 2026-11-21 18:00) against the classifier on the 16 longest lines only.
+    "rapid-chosen-per-line-cls": (
+        "rapid",
+        {"max_side": 1600, "params": {**_DET1280, "Rec.rec_batch_num": 1}, "per_line_cls": True},
+    ),
+    "rapid-chosen-sampled-cls": (
+        "rapid",
+        {"max_side": 1600, "params": {**_DET1280, "Rec.rec_batch_num": 1}},
+    ),
     "tess-full": ("tess", {"max_side": 0}),
     "tess-1600": ("tess", {"max_side": 1600}),
 }
@@ -129,6 +139,7 @@ def _read_rapid(settings: dict[str, Any]) -> Any:
 
     pages.OCR_MAX_SIDE = int(settings["max_side"])
     ocr._PARAMS.update(settings["params"])  # before the engine loads
+    ocr._PER_LINE_CLS = bool(settings.get("per_line_cls", False))
 
     def read(path: str) -> list[str]:
         (page,) = pages.load_pages(Path(path).read_bytes())

@@ -9,6 +9,8 @@ peak RSS is its own; times are wall-clock medians over pages (or over repeats fo
 
     .venv/bin/python -m benchmarks.bench_pages
     .venv/bin/python -m benchmarks.bench_pages --scanned-pages 6 --max-sides 1200 1600
+    .venv/bin/python -m benchmarks.bench_pages --skip-born --max-sides 1600 \
+        --cls per-line sampled --rounds 3
 """
 
 from __future__ import annotations
@@ -91,11 +93,16 @@ def run_born_digital(repeat: int) -> dict[str, Any]:
     return {"born_digital": out, "peak_rss_mb": _peak_rss_mb()}
 
 
-def run_scanned(data: Path, max_side: int) -> dict[str, Any]:
-    """Seconds per scanned page through load_pages: PNG pages, and one image-only PDF."""
-    from ocrframe.engine import pages
+def run_scanned(data: Path, max_side: int, cls: str = "sampled") -> dict[str, Any]:
+    """Seconds per scanned page through load_pages: PNG pages, and one image-only PDF.
+
+    ``cls`` is ``sampled`` (the angle classifier on a page's longest lines only, the engine's
+    way) or ``per-line`` (RapidOCR's own: every line classified and turned before recognition).
+    """
+    from ocrframe.engine import ocr, pages
 
     pages.OCR_MAX_SIDE = max_side
+    ocr._PER_LINE_CLS = cls == "per-line"
     pngs = sorted(data.glob("*.png"))
     start = time.perf_counter()
     pages.load_pages(pngs[0].read_bytes())
@@ -108,12 +115,15 @@ def run_scanned(data: Path, max_side: int) -> dict[str, Any]:
         cpu_times.append(time.process_time() - cpu)
         assert page.origin == "ocr"
     scan_pdf = (data / "scans.pdf").read_bytes()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = pages.load_pages(scan_pdf)
-    pdf_s = time.perf_counter() - start
+    pdf_s, pdf_cpu = time.perf_counter() - start, time.process_time() - cpu
     assert all(p.origin == "ocr" for p in result)
     return {
         "max_side": max_side,
+        "cls": cls,
+        "words": sum(len(p.words) for p in result),
+        "pdf_cpu_s_per_page": pdf_cpu / len(result),
         "model_load_s": load_s,
         "png_median_s": statistics.median(png_times),
         "png_median_cpu_s": statistics.median(cpu_times),
@@ -165,25 +175,35 @@ def main() -> None:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--max-side", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--cls",
+        nargs="*",
+        default=["sampled"],
+        choices=["sampled", "per-line"],
+        help="angle classifier: on the longest lines only (default) and/or on every line",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="repeat scanned rows, interleaved")
     parser.add_argument("--skip-scanned", action="store_true", help="born-digital only")
+    parser.add_argument("--skip-born", action="store_true", help="scanned only")
     args = parser.parse_args()
     if args.worker == "born":
         print(json.dumps(run_born_digital(args.repeat)))
         return
     if args.worker == "scanned":
-        print(json.dumps(run_scanned(Path(args.data), args.max_side)))
+        print(json.dumps(run_scanned(Path(args.data), args.max_side, args.cls[0])))
         return
 
-    born = _sub("--worker", "born", "--repeat", str(args.repeat))
-    print("| born-digital set | pages | pages/s wall (median) | pages per CPU-second | origin |")
-    print("|---|---|---|---|---|")
-    for name, row in born["born_digital"].items():
-        origins = ", ".join(row["origins"])
-        print(
-            f"| {name} | {row['pages']} | {row['pages_per_s']:.0f} "
-            f"| {row['pages_per_cpu_s']:.0f} | {origins} |"
-        )
-    print(f"\npeak RSS (born-digital process): {born['peak_rss_mb']:.0f} MB\n", flush=True)
+    if not args.skip_born:
+        born = _sub("--worker", "born", "--repeat", str(args.repeat))
+        print("| born-digital set | pages | pages/s wall (median) | pages per CPU-s | origin |")
+        print("|---|---|---|---|---|")
+        for name, row in born["born_digital"].items():
+            origins = ", ".join(row["origins"])
+            print(
+                f"| {name} | {row['pages']} | {row['pages_per_s']:.0f} "
+                f"| {row['pages_per_cpu_s']:.0f} | {origins} |"
+            )
+        print(f"\npeak RSS (born-digital process): {born['peak_rss_mb']:.0f} MB\n", flush=True)
     if args.skip_scanned:
         return
 
@@ -191,19 +211,25 @@ def main() -> None:
         data = Path(tmp)
         build_scans(data, args.scanned_pages)
         print(
-            "| OCR_MAX_SIDE | PNG median s/page | PNG median CPU s/page | PNG pages/s "
-            "| image-PDF pages/s | model load s | peak RSS MB |"
+            "| OCR_MAX_SIDE | classifier | PNG median s/page | PNG median CPU s/page "
+            "| PNG pages/s | image-PDF pages/s | image-PDF CPU s/page | words | model load s "
+            "| peak RSS MB |"
         )
-        print("|---|---|---|---|---|---|---|")
-        for side in args.max_sides:
-            r = _sub("--worker", "scanned", "--data", str(data), "--max-side", str(side))
-            print(
-                f"| {side} | {r['png_median_s']:.2f} | {r['png_median_cpu_s']:.2f} "
-                f"| {r['png_pages_per_s']:.2f} "
-                f"| {r['pdf_pages_per_s']:.2f} | {r['model_load_s']:.1f} "
-                f"| {r['peak_rss_mb']:.0f} |",
-                flush=True,
-            )
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for _ in range(args.rounds):
+            for side in args.max_sides:
+                for cls in args.cls:
+                    r = _sub(
+                        "--worker", "scanned", "--data", str(data), "--max-side", str(side),
+                        "--cls", cls,
+                    )  # fmt: skip
+                    print(
+                        f"| {side} | {cls} | {r['png_median_s']:.2f} "
+                        f"| {r['png_median_cpu_s']:.2f} | {r['png_pages_per_s']:.2f} "
+                        f"| {r['pdf_pages_per_s']:.2f} | {r['pdf_cpu_s_per_page']:.2f} "
+                        f"| {r['words']} | {r['model_load_s']:.1f} | {r['peak_rss_mb']:.0f} |",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":

@@ -64,6 +64,10 @@ _FLIP_CONFIDENCE = 0.9
 # How many of a page's longest lines the classifier looks at to tell an upside-down page.
 _CLS_SAMPLE = 16
 
+# RapidOCR's own way (classify and turn every line before recognition): kept switchable so the
+# benchmarks can compare it side by side; never on in normal use.
+_PER_LINE_CLS = False
+
 
 @dataclass(frozen=True, slots=True)
 class OcrLine:
@@ -215,7 +219,7 @@ def _read_oriented(array: np.ndarray[Any, Any]) -> tuple[list[Word], float, floa
         # page's orientation here, from its longest lines (BENCHMARKS.md, "Pages and OCR").
         engine.update_params(
             use_det=True,
-            use_cls=False,
+            use_cls=_PER_LINE_CLS,
             use_rec=True,
             return_word_box=True,
             return_single_char_box=False,
@@ -223,7 +227,11 @@ def _read_oriented(array: np.ndarray[Any, Any]) -> tuple[list[Word], float, floa
         original = engine.load_img(array)
         prepared, record = engine.preprocess_img(original)
         det, cls, rec, crops = engine.run_ocr_steps(prepared, record)
-        vertical, flipped = _orientation(det.boxes, _sample_verdicts(engine, det.boxes, crops))
+        if _PER_LINE_CLS and cls.cls_res is not None:
+            verdicts = {i: (str(v[0]), float(v[1])) for i, v in enumerate(cls.cls_res)}
+        else:
+            verdicts = _sample_verdicts(engine, det.boxes, crops)
+        vertical, flipped = _orientation(det.boxes, verdicts)
         result = engine.build_final_output(original, det, cls, rec, crops, record)
     if getattr(result, "txts", None) is None or getattr(result, "boxes", None) is None:
         return [], vertical, flipped
