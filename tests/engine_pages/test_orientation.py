@@ -1,0 +1,32 @@
+"""The page orientation verdict from the angle classifier's look at a page's longest lines."""
+
+from __future__ import annotations
+
+from ocrframe.engine.ocr import _orientation
+
+
+def _quad(x0: float, y0: float, x1: float, y1: float) -> list[list[float]]:
+    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+
+
+def test_flipped_share_counts_only_the_lines_the_classifier_judged() -> None:
+    boxes = [_quad(0, 0, 400, 20), _quad(0, 30, 300, 50), _quad(0, 60, 50, 80)]
+    # Only the two long lines were classified, both upside down: the page is upside down even
+    # though the short third line was never looked at.
+    vertical, flipped = _orientation(boxes, {0: ("180", 0.99), 1: ("180", 0.95)})
+    assert vertical == 0.0
+    assert flipped == 1.0
+
+
+def test_unsure_or_upright_verdicts_do_not_flip_the_page() -> None:
+    boxes = [_quad(0, 0, 400, 20), _quad(0, 30, 300, 50)]
+    _, flipped = _orientation(boxes, {0: ("180", 0.5), 1: ("0", 0.99)})
+    assert flipped == 0.0
+    _, none_judged = _orientation(boxes, {})
+    assert none_judged == 0.0
+
+
+def test_standing_lines_make_the_page_vertical() -> None:
+    boxes = [_quad(0, 0, 20, 400), _quad(30, 0, 50, 300), _quad(0, 500, 100, 520)]
+    vertical, _ = _orientation(boxes, {})
+    assert vertical == 700 / 800
