@@ -71,6 +71,14 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
         "rapid",
         {"max_side": 1600, "params": {**_DET1280, "Rec.rec_batch_num": 1}},
     ),
+    "rapid-sampled-cls-det960": (
+        "rapid",
+        {"max_side": 1600, "params": {**_DET960, "Rec.rec_batch_num": 1}},
+    ),
+    "rapid-sampled-cls-1200": (
+        "rapid",
+        {"max_side": 1200, "params": {**_DET1280, "Rec.rec_batch_num": 1}},
+    ),
     "tess-full": ("tess", {"max_side": 0}),
     "tess-1600": ("tess", {"max_side": 1600}),
 }
