@@ -3,6 +3,7 @@
     python -m benchmarks.bench_batch efficiency   # 2,000 images, 100 ms latency, concurrency 64
     python -m benchmarks.bench_batch sdk          # the official capsolver SDK on the same images
     python -m benchmarks.bench_batch memory       # peak RSS, streaming 10,000 and 100,000 files
+    python -m benchmarks.bench_batch trees --trees OLD NEW   # before/after, interleaved
     python -m benchmarks.bench_batch all
 
 Efficiency is the latency-bound ideal N·L/C divided by the wall time of ``extract_async`` (from
@@ -174,6 +175,66 @@ def efficiency(n: int, latency_ms: float, concurrency: int, repeats: int) -> dic
     return result
 
 
+_TREE_CHILD = """
+import asyncio, json, os, sys, tempfile
+from pathlib import Path
+tree, runs, n, latency_ms, concurrency = sys.argv[1:6]
+runs, n, latency_ms, concurrency = int(runs), int(n), float(latency_ms), int(concurrency)
+import ocrframe
+assert ocrframe.__file__.startswith(tree), ocrframe.__file__
+from benchmarks.bench_batch import start_standin, tiny_pngs, _one_run
+server, url = start_standin(latency_ms)
+try:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "in"
+        tiny_pngs(folder, n)
+        asyncio.run(_one_run(folder, url, concurrency))
+        walls = [asyncio.run(_one_run(folder, url, concurrency)) for _ in range(runs)]
+finally:
+    server.kill()
+    server.wait()
+print(json.dumps({"walls": walls, "load": os.getloadavg()}))
+"""
+
+
+def trees(
+    paths: list[str], rounds: int, repeats: int, n: int, latency_ms: float, concurrency: int
+) -> dict[str, Any]:
+    """Before/after: the efficiency run of each source tree (a copy of the repository's
+    ``ocrframe`` and ``benchmarks``, e.g. from ``git archive``), each with its own stand-in,
+    the trees alternating ``rounds`` times, ``repeats`` runs each time."""
+    ideal = n * (latency_ms / 1000) / concurrency
+    settings = (repeats, n, latency_ms, concurrency)
+    walls: dict[str, list[float]] = {path: [] for path in paths}
+    loads = []
+    for _ in range(rounds):
+        for path in paths:
+            tree = os.path.abspath(path)
+            done = subprocess.run(
+                [sys.executable, "-c", _TREE_CHILD, tree, *map(str, settings)],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=tempfile.gettempdir(),
+                env={**os.environ, "PYTHONPATH": tree},
+            )
+            row = json.loads(done.stdout)
+            walls[path] += row["walls"]
+            loads.append(row["load"][0])
+    return {
+        "ideal_s": ideal,
+        "load_average_1min": loads,
+        "trees": {
+            path: {
+                "walls_s": runs,
+                "median_wall_s": statistics.median(runs),
+                "efficiency": ideal / statistics.median(runs),
+            }
+            for path, runs in walls.items()
+        },
+    }
+
+
 # --------------------------------------------------------------------------- the SDK
 
 
@@ -291,7 +352,9 @@ def memory(sizes: list[int]) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> None:
     """Run the chosen benchmark(s) and print JSON results."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("which", choices=["efficiency", "sdk", "memory", "all"])
+    parser.add_argument("which", choices=["efficiency", "sdk", "memory", "trees", "all"])
+    parser.add_argument("--trees", nargs="+", default=[], help="Source trees for 'trees'.")
+    parser.add_argument("--rounds", type=int, default=3, help="Alternations for 'trees'.")
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--sdk-n", type=int, default=2000, help="Images for the SDK loop.")
     parser.add_argument("--latency-ms", type=float, default=100.0)
@@ -302,6 +365,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.which in ("efficiency", "all"):
         result = efficiency(args.n, args.latency_ms, args.concurrency, args.repeats)
         print(json.dumps({"efficiency": result}, indent=1), flush=True)
+    if args.which == "trees":
+        result = trees(args.trees, args.rounds, 3, args.n, args.latency_ms, args.concurrency)
+        print(json.dumps({"trees": result}, indent=1), flush=True)
     if args.which in ("sdk", "all"):
         result = sdk(args.n, args.sdk_n, args.latency_ms, args.concurrency)
         print(json.dumps({"sdk": result}, indent=1), flush=True)
