@@ -69,7 +69,7 @@ def _scan(pdf: bytes, *, dpi: int = 150, seed: int = 7) -> Image.Image:
     """Render page 1 and make it look scanned: blur, speckle noise, greyscale."""
     doc = pdfium.PdfDocument(pdf)
     try:
-        image = doc[0].render(scale=dpi / 72).to_pil().convert("L")
+        image: Image.Image = doc[0].render(scale=dpi / 72).to_pil().convert("L")
     finally:
         doc.close()
     image = image.filter(ImageFilter.GaussianBlur(0.8))
