@@ -433,6 +433,32 @@ class RunSummary:
         return self.ok + self.failed + self.pending
 
 
+ProgressCallback = Callable[[int, "int | None"], None]
+
+
+class _CallbackBar:
+    """The part of a tqdm bar the ledger uses, reporting ``(done, total)`` to a callback."""
+
+    def __init__(self, callback: ProgressCallback, total: int | None) -> None:
+        self.callback = callback
+        self.total = total
+        self.n = 0
+        callback(0, total)
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+        self.callback(self.n, self.total)
+
+    def refresh(self) -> None:
+        self.callback(self.n, self.total)
+
+    def set_postfix(self, **_: Any) -> None:
+        """Counts are the caller's to show; the callback gets only done and total."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
 class _Ledger:
     """Collects records; with ``out`` streams them to the Parquet dataset in chunks."""
 
@@ -1315,7 +1341,7 @@ async def extract_async(
     poll_timeout: float = DEFAULT_POLL_TIMEOUT,
     cache: bool | str | os.PathLike[str] = True,
     refresh: bool = False,
-    progress: bool = True,
+    progress: bool | ProgressCallback = True,
     out: str | os.PathLike[str] | None = None,
     max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
     include_hidden: bool = False,
@@ -1335,7 +1361,9 @@ async def extract_async(
     or ``False``) keeps every answer so that running again sends nothing already answered;
     ``refresh=True`` sends everything again. With ``out=DIR`` the tables stream to a Parquet
     dataset as answers arrive (memory stays flat) and the Extraction returned is read back from
-    it.
+    it. ``progress``: ``True`` shows a tqdm bar (a widget in Jupyter), ``False`` nothing, and a
+    callable is called as ``progress(done, total)`` after every unit instead (on the loop the
+    batch runs on).
 
     Every file ends exactly once in ``documents`` as ``ok``, ``failed`` or ``pending``. A bad
     key or an empty balance raises that error (a :class:`RunAbortedError`) once the ledger is
@@ -1386,8 +1414,10 @@ async def extract_async(
     except BaseException:
         await client.aclose()
         raise
-    bar = None
-    if progress:
+    bar: Any = None
+    if callable(progress):
+        bar = _CallbackBar(progress, total)
+    elif progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total, unit="doc", desc=f"ocrframe {options.service}", dynamic_ncols=True)

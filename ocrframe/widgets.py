@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import html
-import inspect
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -572,20 +571,15 @@ class Panel:
         self.result, self.error = None, None
         failure: BaseException | None = None
         ex: Extraction | None = None
-        if _accepts_callable_progress(extract_async):
-            kwargs = {**kwargs, "progress": self._progress_hook(asyncio.get_running_loop())}
-        elif in_kernel:
-            # The batch's own tqdm bar (a widget in a kernel), captured into the panel: it is
-            # displayed from this task, whose context carries the request the Output follows.
+        if in_kernel:
+            # The batch's own tqdm bar (a widget in a kernel, with its ok / failed / cached
+            # counts), captured into the panel: it is displayed from this task, whose context
+            # carries the request the Output follows.
             kwargs = {**kwargs, "progress": True}
             self.progress.layout.display = "none"
         else:
-            # No bar to capture outside a kernel: this one just says "running" until the end.
-            kwargs = {**kwargs, "progress": False}
-            self.progress.max = 1
-            self.progress.value = 1
-            self.progress.bar_style = "info"
-            self.progress.description = "running"
+            # No widget bar to capture outside a kernel: the panel's own bar follows the batch.
+            kwargs = {**kwargs, "progress": self._progress_hook(asyncio.get_running_loop())}
         # Output's context manager shows and swallows any exception raised inside it in a
         # kernel; everything is caught here instead, so errors are shown our way.
         with self.progress_out:
@@ -705,18 +699,6 @@ def _in_kernel() -> bool:
         return False
     shell = get_ipython()
     return shell is not None and getattr(shell, "kernel", None) is not None
-
-
-def _accepts_callable_progress(func: Callable[..., Any]) -> bool:
-    """Whether ``extract_async``'s ``progress=`` takes a callback (not only True/False)."""
-    try:
-        param = inspect.signature(func).parameters.get("progress")
-    except (TypeError, ValueError):
-        return False
-    if param is None:
-        return False
-    annotation = str(param.annotation)
-    return "Callable" in annotation or "ProgressCallback" in annotation
 
 
 def panel(

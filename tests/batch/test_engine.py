@@ -473,3 +473,15 @@ async def test_dataset_extraction_reads_only_when_used(tmp_path: Path, make: Any
     assert ex.summary.ok == 3 and ex.summary.requests == 3
     assert len(ex.documents) == 3 and len(ex.fields) == 3
     assert repr(ex).startswith("Extraction(documents=3")
+
+
+async def test_progress_callback_gets_done_and_total(tmp_path: Path, make: Any) -> None:
+    service = Service(lambda r, n, sha: httpx.Response(200, json=_envelope(_done(sha[:8]))))
+    _files(tmp_path / "in", 5, make)
+    (tmp_path / "in" / "empty.pdf").write_bytes(b"")
+    calls: list[tuple[int, int | None]] = []
+    await _run(tmp_path / "in", service, tmp_path, progress=lambda d, t: calls.append((d, t)))
+    # Told the total first, then once per unit (failed ones count too), ending at the total.
+    assert calls[0] == (0, 6)
+    assert [d for d, _ in calls[1:]] == [1, 2, 3, 4, 5, 6]
+    assert {t for _, t in calls} == {6}
