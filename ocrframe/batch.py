@@ -71,7 +71,12 @@ from ocrframe.inputs import (
     sha256_hex,
 )
 from ocrframe.records import DocumentRecord, Service, Status
-from ocrframe.services.docai import file_id_of, recognition_status, result_entries
+from ocrframe.services.docai import (
+    file_id_of,
+    pending_answer,
+    per_file_answers,
+    recognition_status,
+)
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -658,10 +663,9 @@ class _Poller:
             # Anything else: those files stay waiting until their deadline; the next round tries.
             return 0
         finished = 0
-        for file_id, item in result_entries(answer).items():
+        for file_id, envelope in per_file_answers(answer).items():
             if file_id not in self._waiting:
                 continue
-            envelope = {**answer, "data": item}
             if unit_status("docai", envelope, None) == "pending":
                 continue
             future, _ = self._waiting.pop(file_id)
@@ -1084,7 +1088,7 @@ class _Run:
         started: float,
     ) -> Outcome:
         """Poll for a submission already made (this run or an earlier one)."""
-        placeholder = answer or {"data": {"fileId": file_id, "recognizeStatus": "2"}}
+        placeholder = answer or pending_answer(file_id)
         try:
             item = await self.poller.track(file_id)
         except OcrframeError as exc:

@@ -166,6 +166,29 @@ def result_entries(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return entries
 
 
+def per_file_answers(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """An identifyResult answer split into one identify-shaped answer per file, keyed by fileId.
+
+    Each keeps the envelope (code, requestId, ...) with ``data`` narrowed to that file's entry,
+    so the cache and the flatteners see the same shape whichever way an answer was collected.
+
+    >>> per_file_answers({"code": 200, "data": [{"fileId": "a", "recognizeStatus": "1"}]})
+    {'a': {'code': 200, 'data': {'fileId': 'a', 'recognizeStatus': '1'}}}
+    """
+    return {fid: {**answer, "data": item} for fid, item in result_entries(answer).items()}
+
+
+def pending_answer(file_id: str) -> dict[str, Any]:
+    """The identify answer of a file still being recognised (``recognizeStatus`` "2").
+
+    What stands for a submission whose result is not in yet, e.g. one made by an earlier run.
+
+    >>> pending_answer("f-1")
+    {'data': {'fileId': 'f-1', 'recognizeStatus': '2'}}
+    """
+    return {"data": {"fileId": file_id, "recognizeStatus": "2"}}
+
+
 def _cell_problems(cell: object, path: str) -> list[str]:
     if not isinstance(cell, dict):
         return [f"{path} is {describe(cell)}, expected an object"]

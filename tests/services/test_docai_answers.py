@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from ocrframe.services.docai import file_id_of, result_entries
+from ocrframe.services.docai import (
+    file_id_of,
+    pending_answer,
+    per_file_answers,
+    recognition_status,
+    result_entries,
+)
 
 
 @pytest.mark.parametrize(
@@ -51,3 +57,26 @@ def test_result_entries_later_duplicate_wins() -> None:
 @pytest.mark.parametrize("data", [None, {"fileId": "a", "recognizeStatus": "1"}, "a", []])
 def test_result_entries_without_a_list_is_empty(data: Any) -> None:
     assert result_entries({"code": 200, "data": data}) == {}
+
+
+def test_per_file_answers_keep_the_envelope_and_narrow_data() -> None:
+    answer = {
+        "code": 200,
+        "requestId": "r-9",
+        "data": [
+            {"fileId": "a", "recognizeStatus": "1", "result": {"fieldList": []}},
+            {"fileId": "b", "recognizeStatus": "2"},
+            "not an entry",
+        ],
+    }
+    split = per_file_answers(answer)
+    assert set(split) == {"a", "b"}
+    assert split["a"] == {"code": 200, "requestId": "r-9", "data": answer["data"][0]}
+    assert recognition_status(split["b"]) == "pending"
+    assert per_file_answers({"code": 200, "data": None}) == {}
+
+
+def test_pending_answer_reads_back_as_pending() -> None:
+    placeholder = pending_answer("f-7")
+    assert file_id_of(placeholder) == "f-7"
+    assert recognition_status(placeholder) == "pending"
