@@ -6,6 +6,14 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ocrframe.batch import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_POLL_TIMEOUT,
+    DEFAULT_RETRIES,
+    DEFAULT_RETRY_TIMEOUT,
+)
+
 if TYPE_CHECKING:
     from ocrframe.batch import RunSummary
 
@@ -111,7 +119,9 @@ _SERVICES = click.Choice(["docai", "capsolver"])
 @click.option("--asynchronous", is_flag=True, help="DocAI: submit, then poll identifyResult.")
 @click.option("--score", type=float, default=None, help="CapSolver score (0.8 to 1).")
 @click.option("--case/--no-case", default=None, help="CapSolver: case matters (or not).")
-@click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option(
+    "--concurrency", type=click.IntRange(min=1), default=DEFAULT_CONCURRENCY, show_default=True
+)
 @click.option(
     "--rate-limit",
     type=click.FloatRange(min=0, min_open=True),
@@ -121,14 +131,14 @@ _SERVICES = click.Choice(["docai", "capsolver"])
 @click.option(
     "--retries",
     type=click.IntRange(min=1),
-    default=6,
+    default=DEFAULT_RETRIES,
     show_default=True,
     help="Attempts per file at most.",
 )
 @click.option(
     "--retry-timeout",
     type=click.FloatRange(min=0, min_open=True),
-    default=300.0,
+    default=DEFAULT_RETRY_TIMEOUT,
     show_default=True,
     help="Seconds per file for attempts and waits.",
 )
@@ -141,7 +151,7 @@ _SERVICES = click.Choice(["docai", "capsolver"])
 @click.option(
     "--poll-timeout",
     type=click.FloatRange(min=0, min_open=True),
-    default=300.0,
+    default=DEFAULT_POLL_TIMEOUT,
     show_default=True,
     help="DocAI: seconds to wait for a running recognition.",
 )
@@ -159,7 +169,7 @@ _SERVICES = click.Choice(["docai", "capsolver"])
 @click.option(
     "--max-file-mb",
     type=click.FloatRange(min=0, min_open=True),
-    default=50.0,
+    default=DEFAULT_MAX_FILE_BYTES / 2**20,
     show_default=True,
     help="Refuse larger files.",
 )
