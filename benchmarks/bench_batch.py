@@ -29,6 +29,8 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from benchmarks._servers import start_listening
+
 API_KEY = "bench-key-not-secret"
 
 
@@ -37,26 +39,10 @@ API_KEY = "bench-key-not-secret"
 
 def start_standin(latency_ms: float) -> tuple[subprocess.Popen[str], str]:
     """Start the stand-in server in its own process; return it and its URL."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.standin_server",
-            "--port",
-            "0",
-            "--latency-ms",
-            str(latency_ms),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
+    return start_listening(
+        ["-m", "benchmarks.standin_server", "--port", "0", "--latency-ms", str(latency_ms)],
+        "standin listening on ",
     )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    prefix = "standin listening on "
-    if not line.startswith(prefix):
-        process.kill()
-        raise RuntimeError(f"stand-in did not start: {line!r}")
-    return process, line[len(prefix) :].strip()
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

@@ -16,13 +16,13 @@ import base64
 import io
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 
+from benchmarks._servers import start_listening
 from tools.synth.captchas import clean_text_image
 
 
@@ -41,19 +41,10 @@ def tiny_pdf() -> bytes:
 
 def start_server() -> tuple[subprocess.Popen[str], str]:
     """``ocrframe serve --port 0`` in a subprocess; returns it and its URL."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from ocrframe.cli import main; main()", "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
+    return start_listening(
+        ["-c", "from ocrframe.cli import main; main()", "serve", "--port", "0"],
+        "ocrframe engine listening on ",
     )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    prefix = "ocrframe engine listening on "
-    if not line.startswith(prefix):
-        process.kill()
-        raise RuntimeError(f"server did not start: {line!r}")
-    return process, line[len(prefix) :].strip()
 
 
 Call = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
