@@ -33,9 +33,9 @@ from typing import Any
 
 import pandas as pd
 
-import ocrframe.values as values
-from ocrframe.frames import Extraction
-from ocrframe.parquet import ParquetDatasetWriter
+import ocrframe._values as values
+from ocrframe._frames import Extraction
+from ocrframe._frames.dataset import ParquetDatasetWriter
 
 _DESCRIPTIONS = [
     "Front and rear brake cables",

@@ -3,7 +3,10 @@
 The public API, and nothing else, lives here (see ``__all__``).
 """
 
-from ocrframe.batch import extract, extract_async
+from ocrframe._batch import extract, extract_async
+from ocrframe._frames import Extraction, read_parquet
+from ocrframe._inputs import format_pages, parse_pages
+from ocrframe._records import DocumentRecord
 from ocrframe.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -19,10 +22,6 @@ from ocrframe.errors import (
     ServiceError,
     TransportError,
 )
-from ocrframe.frames import Extraction
-from ocrframe.inputs import format_pages, parse_pages
-from ocrframe.parquet import read_parquet
-from ocrframe.records import DocumentRecord
 from ocrframe.services.capsolver import AsyncCapSolverClient, CapSolverClient
 from ocrframe.services.docai import AsyncDocAIClient, DocAIClient
 

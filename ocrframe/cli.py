@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ocrframe.batch import (
+from ocrframe._batch import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_FILE_BYTES,
     DEFAULT_POLL_TIMEOUT,
@@ -15,7 +15,7 @@ from ocrframe.batch import (
 )
 
 if TYPE_CHECKING:
-    from ocrframe.batch import RunSummary
+    from ocrframe._batch import RunSummary
 
 
 @click.group()
@@ -210,8 +210,8 @@ def extract(
     """
     import logging
 
-    from ocrframe.batch import DatasetExtraction, RunSummary
-    from ocrframe.batch import extract as run_extract
+    from ocrframe._batch import DatasetExtraction, RunSummary
+    from ocrframe._batch import extract as run_extract
     from ocrframe.errors import ConfigurationError, OcrframeError
 
     if cache_path is not None and no_cache:

@@ -32,16 +32,16 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
+from ocrframe._batch import DEFAULT_CONCURRENCY, extract_async
+from ocrframe._inputs import format_pages, iter_inputs
 from ocrframe._sync import background_loop, run_sync
-from ocrframe.batch import DEFAULT_CONCURRENCY, extract_async
 from ocrframe.errors import OcrframeError, PageRangeError
-from ocrframe.inputs import format_pages, iter_inputs
 
 if TYPE_CHECKING:
     import httpx
     import pandas as pd
 
-    from ocrframe.frames import Extraction
+    from ocrframe._frames import Extraction
 
 __all__ = [
     "CAPSOLVER_MODULES",

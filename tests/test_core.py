@@ -8,8 +8,8 @@ import threading
 import pytest
 
 from ocrframe import errors
+from ocrframe._inputs import format_pages, parse_pages
 from ocrframe._sync import background_loop, run_sync
-from ocrframe.inputs import format_pages, parse_pages
 
 
 @pytest.mark.parametrize(

@@ -503,7 +503,7 @@ async def _identify(request: Request, *, upload: bool) -> Response:
             raise _BadRequest(400, "the file is empty")
         spec = fields.get("legalPageNumbers", "").strip()
         try:
-            from ocrframe.inputs import parse_pages
+            from ocrframe._inputs import parse_pages
 
             pages = parse_pages(spec) if spec else None
         except PageRangeError as exc:

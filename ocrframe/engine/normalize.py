@@ -3,7 +3,7 @@ back the way DocAI's answers do ("154.06", "2019-02-11", "6.25", "EUR").
 
 Pure functions on strings; no I/O. Used by :mod:`ocrframe.engine.invoice`.
 
-The values themselves are read by :mod:`ocrframe.values`, the parser of the typed table columns,
+The values themselves are read by :mod:`ocrframe._values`, the parser of the typed table columns,
 so that an amount or a date means the same in the engine and in the tables. What stays here is
 what only a printed page needs: *finding* values inside running text (with the spans the layout
 code uses), which currency a mark names, and the few rules where printed text differs from the
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from ocrframe.values import MONTHS, parse_number
-from ocrframe.values import parse_date as _parse_value_date
+from ocrframe._values import MONTHS, parse_number
+from ocrframe._values import parse_date as _parse_value_date
 
 __all__ = [
     "Found",

@@ -17,18 +17,23 @@ than the selection, or empty. A number below 1 is a :class:`~ocrframe.errors.Pag
 
 from __future__ import annotations
 
-import io
-import threading
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from ctypes import c_int, c_ushort
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps, ImageSequence
+from PIL import Image
 
+# Kinds, the pdfium lock, opening and rendering are the core's (shared with the client side).
+from ocrframe._documents import IMAGE_KINDS, detect_kind, page_images
+from ocrframe._documents import PDFIUM_LOCK as _PDFIUM_LOCK
+from ocrframe._documents import check_dpi as _check_dpi
+from ocrframe._documents import image_frames as _image_frames
+from ocrframe._documents import open_pdf as _open_pdf
+from ocrframe._documents import render_page as _render
+from ocrframe._documents import require_kind as _require_kind
 from ocrframe.engine.types import Page, Word
-from ocrframe.errors import ConfigurationError, InputFileError, PageRangeError
+from ocrframe.errors import InputFileError, PageRangeError
 
 __all__ = [
     "IMAGE_KINDS",
@@ -39,16 +44,9 @@ __all__ = [
     "reading_order",
 ]
 
-#: Kinds :func:`load_pages` reads besides ``"pdf"``.
-IMAGE_KINDS = frozenset({"png", "jpeg", "tiff", "bmp", "gif", "webp"})
-
 #: Longest side, in pixels, of an image handed to OCR. OCR time grows with the pixel count, and
 #: past this size an A4 page's body text gains nothing (measured: BENCHMARKS.md, "Pages and OCR").
 OCR_MAX_SIDE = 1600
-
-# page_images() renders for people and other services, not for our OCR: a larger cap, only there
-# to keep a poster-sized page from allocating gigabytes.
-_RENDER_MAX_SIDE = 6000
 
 # A page with no letters or digits in its text layer is a scan; so is a page with fewer than
 # _SCAN_TEXT_CHARS whose largest image covers most of the page (a scan with a stamp or a page
@@ -56,9 +54,6 @@ _RENDER_MAX_SIDE = 6000
 _MIN_TEXT_CHARS = 1
 _SCAN_TEXT_CHARS = 200
 _SCAN_IMAGE_COVER = 0.5
-
-# pdfium is not thread-safe, and the server reads documents from several worker threads.
-_PDFIUM_LOCK = threading.RLock()
 
 _LIGATURES = str.maketrans(
     {
@@ -70,35 +65,6 @@ _LIGATURES = str.maketrans(
         "\ufb06": "st",
     }
 )
-
-
-def detect_kind(content: bytes) -> str | None:
-    """Name the kind of a document from its first bytes, or ``None`` if it is none we read.
-
-    One of ``"pdf"``, ``"png"``, ``"jpeg"``, ``"tiff"``, ``"bmp"``, ``"gif"``, ``"webp"``.
-
-    >>> detect_kind(b"%PDF-1.7\\n...")
-    'pdf'
-    >>> detect_kind(b"hello") is None
-    True
-    """
-    head = bytes(content[:1024])
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-        return "tiff"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head[:2] == b"BM" and len(head) >= 26:
-        return "bmp"
-    # The PDF header may follow some junk, and readers accept it anywhere in the first kilobyte.
-    if b"%PDF-" in head:
-        return "pdf"
-    return None
 
 
 def load_pages(content: bytes, *, pages: Sequence[int] | None = None, dpi: int = 200) -> list[Page]:
@@ -124,45 +90,7 @@ def load_pages(content: bytes, *, pages: Sequence[int] | None = None, dpi: int =
     return result
 
 
-def page_images(content: bytes, *, dpi: int = 200) -> list[Image.Image]:
-    """Every page (PDF) or frame (TIFF), or the one image, as an RGB :class:`PIL.Image.Image`.
-
-    PDF pages are rendered at ``dpi``. Raises :class:`~ocrframe.errors.InputFileError` like
-    :func:`load_pages`.
-
-    >>> [im.size for im in page_images(png_bytes)]  # doctest: +SKIP
-    [(640, 480)]
-    """
-    _check_dpi(dpi)
-    kind = _require_kind(content)
-    if kind == "pdf":
-        with _PDFIUM_LOCK:
-            doc = _open_pdf(content)
-            try:
-                return [_render(doc[i], dpi, _RENDER_MAX_SIDE)[0] for i in range(len(doc))]
-            finally:
-                doc.close()
-    return [image for _, image in _image_frames(content, kind, None)]
-
-
 # --- selection and kinds -------------------------------------------------------------------------
-
-
-def _check_dpi(dpi: int) -> None:
-    if isinstance(dpi, bool) or not isinstance(dpi, int) or not 18 <= dpi <= 1200:
-        raise ConfigurationError(f"dpi {dpi!r} is not valid: give a whole number from 18 to 1200")
-
-
-def _require_kind(content: bytes) -> str:
-    if not content:
-        raise InputFileError("the file is empty", code="empty")
-    kind = detect_kind(content)
-    if kind is None:
-        raise InputFileError(
-            "not a PDF or an image this engine reads (PDF, PNG, JPEG, TIFF, BMP, GIF, WebP)",
-            code="unsupported",
-        )
-    return kind
 
 
 def _selection(pages: Sequence[int] | None) -> set[int] | None:
@@ -181,20 +109,6 @@ def _wanted(number: int, selected: set[int] | None) -> bool:
 
 
 # --- PDF -----------------------------------------------------------------------------------------
-
-
-def _open_pdf(content: bytes) -> Any:
-    import pypdfium2 as pdfium
-
-    try:
-        return pdfium.PdfDocument(bytes(content))
-    except pdfium.PdfiumError as exc:
-        message = str(exc)
-        if "password" in message.lower():
-            raise InputFileError(
-                "the PDF is encrypted with a password", code="unsupported"
-            ) from exc
-        raise InputFileError(f"the PDF cannot be read ({message})", code="corrupt") from exc
 
 
 def _load_pdf(content: bytes, selected: set[int] | None, dpi: int) -> list[Page]:
@@ -401,61 +315,6 @@ def reading_order(words: Sequence[Word]) -> list[Word]:
         lines.append([word])
         centre_sum, height_sum = word.cy, h
     return [w for line in lines for w in sorted(line, key=lambda w: w.x0)]
-
-
-def _render(page: Any, dpi: int, max_side: int) -> tuple[Image.Image, float]:
-    """Render a PDF page to RGB at ``dpi`` (shrunk to ``max_side``); returns image and px/pt."""
-    width, height = page.get_size()
-    scale = dpi / 72
-    longest = max(width, height) * scale
-    if longest > max_side:
-        scale *= max_side / longest
-    bitmap = page.render(scale=scale)
-    try:
-        image = bitmap.to_pil().convert("RGB")
-    finally:
-        bitmap.close()
-    return image, scale
-
-
-# --- images --------------------------------------------------------------------------------------
-
-
-def _image_frames(
-    content: bytes, kind: str, selected: set[int] | None
-) -> Iterator[tuple[int, Image.Image]]:
-    """Yield ``(page number, RGB image)`` for the image or each frame of a TIFF."""
-    try:
-        with warnings.catch_warnings():
-            # A decompression-bomb warning is an input we refuse, not a message to print.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(content))
-            frames = ImageSequence.Iterator(image) if kind == "tiff" else iter([image])
-            number = 0
-            for frame in frames:
-                number += 1
-                if not _wanted(number, selected):
-                    continue
-                yield number, _to_rgb(frame)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise InputFileError("the image has too many pixels", code="too_large") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        # Pillow reports a truncated or malformed image as any of these.
-        raise InputFileError(f"the {kind} image cannot be read ({exc})", code="corrupt") from exc
-
-
-def _to_rgb(frame: Image.Image) -> Image.Image:
-    frame.load()
-    image = ImageOps.exif_transpose(frame)
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        # Transparent pixels are often black underneath: put them on white paper.
-        rgba = image.convert("RGBA")
-        paper = Image.new("RGB", rgba.size, (255, 255, 255))
-        paper.paste(rgba, mask=rgba.getchannel("A"))
-        return paper
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        image = image.point(lambda v: v / 256).convert("L")
-    return image.convert("RGB")
 
 
 # --- OCR -----------------------------------------------------------------------------------------

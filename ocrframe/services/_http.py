@@ -12,7 +12,6 @@ requests, the aiohttp transport ~0.9 (see BENCHMARKS.md, "Transport").
 from __future__ import annotations
 
 import functools
-import importlib
 import json
 import logging
 import math
@@ -26,10 +25,10 @@ from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar
 
 import httpx
 
+from ocrframe._embedded import embedded_engine
 from ocrframe._sync import run_sync
 from ocrframe.errors import (
     AuthenticationError,
-    EngineUnavailableError,
     FileRejectedError,
     ResponseFormatError,
     RetryableServiceError,
@@ -263,21 +262,6 @@ def default_transport(max_connections: int) -> httpx.AsyncBaseTransport:
     )
     transport: httpx.AsyncBaseTransport = AiohttpTransport(limits=limits)
     return transport
-
-
-def embedded_engine() -> tuple[httpx.AsyncBaseTransport, str]:
-    """The in-process embedded engine: its transport and base URL.
-
-    Imported lazily: the engine needs the ``engine`` extra, the remote clients do not.
-    """
-    try:
-        app: Any = importlib.import_module("ocrframe.engine.app")
-    except ImportError as exc:
-        raise EngineUnavailableError(
-            "no API key or base URL configured, and the embedded offline engine is not "
-            f"available ({exc}); install it with: pip install 'ocrframe[engine]'"
-        ) from exc
-    return app.embedded_transport(), app.ENGINE_BASE_URL
 
 
 # --------------------------------------------------------------------------- shape checks

@@ -36,6 +36,7 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 
+from ocrframe._inputs import PageSpec, format_pages
 from ocrframe.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -45,7 +46,6 @@ from ocrframe.errors import (
     RetryableServiceError,
     ServiceError,
 )
-from ocrframe.inputs import PageSpec, format_pages
 from ocrframe.services._http import (
     Reply,
     ServiceClientBase,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ocrframe.batch import (
+from ocrframe._batch import (
     MAX_RETRY_AFTER,
     key_options,
     make_options,
@@ -15,7 +15,9 @@ from ocrframe.batch import (
     retry_wait,
     unit_status,
 )
-from ocrframe.cache import cache_key, key_function
+from ocrframe._cache import cache_key, key_function
+from ocrframe._frames import Extraction
+from ocrframe._records import DocumentRecord, Service
 from ocrframe.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -26,8 +28,6 @@ from ocrframe.errors import (
     RetryableServiceError,
     TransportError,
 )
-from ocrframe.frames import Extraction
-from ocrframe.records import DocumentRecord, Service
 
 DONE = {"code": 200, "data": {"fileId": "f1", "recognizeStatus": "1", "result": {}}}
 RUNNING = {"code": 200, "data": {"fileId": "f1", "recognizeStatus": "2"}}
@@ -218,7 +218,7 @@ def test_make_options_normalises() -> None:
 def test_first_wait_follows_stamina() -> None:
     import stamina
 
-    from ocrframe.batch import first_wait
+    from ocrframe._batch import first_wait
 
     assert first_wait(2.5) == 2.5
     assert all(0.5 <= first_wait(True) <= 1.5 for _ in range(50))
@@ -248,7 +248,7 @@ def test_extract_async_takes_every_setting_of_make_options() -> None:
     # defaults, or a setting would silently stop reaching the run.
     import inspect
 
-    from ocrframe.batch import extract, extract_async
+    from ocrframe._batch import extract, extract_async
 
     ours = inspect.signature(extract_async).parameters
     for name, parameter in inspect.signature(make_options).parameters.items():

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 import ocrframe
-from ocrframe.batch import DatasetExtraction
+from ocrframe._batch import DatasetExtraction
 
 KEY = "sk-live-very-secret-123"
 URL = "https://docai.test"

@@ -11,19 +11,16 @@ from typing import Any
 
 import pytest
 
-from ocrframe.cache import ResponseCache, cache_key, default_cache_path
-from ocrframe.errors import ConfigurationError, InputFileError
-from ocrframe.inputs import (
+from ocrframe._cache import ResponseCache, cache_key, default_cache_path
+from ocrframe._documents import _plain_png_ok, count_pages, detect_kind, page_pngs
+from ocrframe._inputs import (
     InputFile,
-    _plain_png_ok,
-    count_pages,
-    detect_kind,
     iter_inputs,
-    page_pngs,
     read_input,
     readable_path,
     sha256_hex,
 )
+from ocrframe.errors import ConfigurationError, InputFileError
 
 
 def _tree(root: Path, make: Any) -> None:
@@ -129,12 +126,12 @@ def test_read_input_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     path.chmod(0)
     if os.geteuid() == 0:
         # root reads files whatever their mode: refuse the way the OS would for anyone else.
-        import ocrframe.inputs
+        import ocrframe._inputs
 
         def refuse(*args: object, **kwargs: object) -> None:
             raise PermissionError(13, "Permission denied")
 
-        monkeypatch.setattr(ocrframe.inputs, "open", refuse, raising=False)
+        monkeypatch.setattr(ocrframe._inputs, "open", refuse, raising=False)
     with pytest.raises(InputFileError) as err:
         read_input(InputFile(str(path), "secret.pdf"))
     assert err.value.code == "unreadable"

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import ocrframe
-from ocrframe.cache import ResponseCache
+from ocrframe._cache import ResponseCache
 
 IDENTIFY = "/api/identify/file/v2/identifyByEncodeString"
 RESULT = "/api/identify/file/v2/identifyResult"

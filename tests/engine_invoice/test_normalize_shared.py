@@ -1,4 +1,4 @@
-"""The engine reads values through ocrframe.values; where printed text differs it says so."""
+"""The engine reads values through ocrframe._values; where printed text differs it says so."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from ocrframe import values
+from ocrframe import _values as values
 from ocrframe.engine.normalize import find_amounts, find_dates, parse_amount, parse_date
 
 

@@ -9,7 +9,7 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from ocrframe.inputs import detect_kind
+from ocrframe._documents import detect_kind
 from tools.make_sample import MAX_BYTES, expected_path, make_sample
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,9 +12,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-import ocrframe.frames as frames
-from ocrframe.frames import SCHEMAS, TABLES, Extraction, empty_frame
-from ocrframe.records import DocumentRecord
+import ocrframe._frames.extraction as frames
+from ocrframe._frames import SCHEMAS, TABLES, Extraction, empty_frame
+from ocrframe._records import DocumentRecord
 
 
 def _docai(
@@ -504,7 +504,7 @@ def test_docstring_examples() -> None:
 
 
 def test_bulk_typing_agrees_with_the_scalar_parsers() -> None:
-    from ocrframe.values import parse_date, parse_number
+    from ocrframe._values import parse_date, parse_number
 
     texts = [
         "154.06", "-8.79", "007", "0.1234567891", "1.50000000000000", "0.12345678901",

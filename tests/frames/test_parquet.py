@@ -13,10 +13,10 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-import ocrframe.parquet as parquet
-from ocrframe.frames import SCHEMAS, TABLES, Extraction
-from ocrframe.parquet import ParquetDatasetWriter, read_parquet
-from ocrframe.records import DocumentRecord
+import ocrframe._frames.dataset as parquet
+from ocrframe._frames import SCHEMAS, TABLES, Extraction
+from ocrframe._frames.dataset import ParquetDatasetWriter, read_parquet
+from ocrframe._records import DocumentRecord
 
 
 def _invoice(seed: dict[str, Any], n: int, *, status: str = "1") -> dict[str, Any]:

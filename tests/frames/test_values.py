@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-import ocrframe.values as values
-from ocrframe.values import parse_date, parse_number
+import ocrframe._values as values
+from ocrframe._values import parse_date, parse_number
 
 
 @pytest.mark.parametrize(

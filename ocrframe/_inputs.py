@@ -1,4 +1,4 @@
-"""Inputs: page selections; discovering, typing, reading, hashing and splitting files.
+"""Inputs: page selections; discovering, reading and hashing files.
 
 Page selections are DocAI's ``legalPageNumbers``: ``"1-1, 3-4"`` means pages 1, 3 and 4.
 
@@ -13,36 +13,25 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import io
 import os
 import re
 import stat
-import struct
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from ocrframe.engine.pages import detect_kind
 from ocrframe.errors import ConfigurationError, InputFileError, PageRangeError
 
 __all__ = [
-    "MULTI_PAGE_KINDS",
     "InputFile",
     "PageSpec",
     "PathArg",
-    "count_pages",
-    "detect_kind",
     "format_pages",
     "iter_inputs",
-    "page_pngs",
     "parse_pages",
     "read_input",
     "readable_path",
     "sha256_hex",
 ]
-
-#: Kinds that may hold several pages (split into page images for CapSolver).
-MULTI_PAGE_KINDS = frozenset({"pdf", "tiff"})
 
 PathArg = str | os.PathLike[str] | os.PathLike[bytes] | bytes
 
@@ -323,155 +312,3 @@ def sha256_hex(content: bytes) -> str:
     'e3b0c44298fc'
     """
     return hashlib.sha256(content).hexdigest()
-
-
-# (bit depth, colour type) pairs a PNG may declare: the PNG specification's table, which is also
-# every pair Pillow opens.
-_PNG_MODES = frozenset(
-    {
-        *((1, 0), (2, 0), (4, 0), (8, 0), (16, 0), (8, 2), (16, 2), (1, 3), (2, 3), (4, 3)),
-        *((8, 3), (8, 4), (16, 4), (8, 6), (16, 6)),
-    }
-)
-# Chunks before the image data whose content Pillow's opening either ignores or reads without a
-# way to fail once the length is right (minimum lengths here): any other chunk there goes to
-# Pillow itself.
-_PNG_PLAIN_CHUNKS = {b"PLTE": 0, b"tEXt": 0, b"pHYs": 9, b"sRGB": 1, b"gAMA": 4}
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def _plain_png_ok(content: bytes) -> bool:
-    """True when a PNG is sound by the same checks as ``Image.open`` + ``verify()``.
-
-    Every chunk's length and CRC, IHDR first with a known mode and a size within Pillow's
-    decompression-bomb limit, image data, IEND. Opening with Pillow cost ~0.2 ms per file, a
-    tenth of the client's CPU per request on a batch of small captchas; this walk is a few
-    microseconds. False means "not sure", never "corrupt": the caller then asks Pillow, which
-    gives the verdict and the message, so the answer for any file is Pillow's.
-    """
-    if not content.startswith(_PNG_SIGNATURE):
-        return False
-    end = len(content)
-    pos = 8
-    seen_data = False
-    first = True
-    while pos + 8 <= end:
-        length, kind = struct.unpack_from(">I4s", content, pos)
-        body_end = pos + 8 + length
-        if body_end + 4 > end:
-            return False
-        (crc,) = struct.unpack_from(">I", content, body_end)
-        if zlib.crc32(content[pos + 4 : body_end]) != crc:
-            return False
-        if first:
-            if kind != b"IHDR" or length < 13 or not _png_header_ok(content, pos + 8):
-                return False
-            first = False
-        elif kind == b"IEND":
-            return seen_data
-        elif kind == b"IDAT":
-            seen_data = True
-        elif not seen_data:
-            minimum = _PNG_PLAIN_CHUNKS.get(kind)
-            if minimum is None or length < minimum:
-                return False
-        pos = body_end + 4
-    return False
-
-
-def _png_header_ok(content: bytes, at: int) -> bool:
-    from PIL import Image
-
-    width, height, depth, colour, _compression, filtering = struct.unpack_from(
-        ">IIBBBB", content, at
-    )
-    limit = Image.MAX_IMAGE_PIXELS
-    return (
-        width > 0
-        and height > 0
-        and (depth, colour) in _PNG_MODES
-        and filtering == 0
-        and (limit is None or width * height <= limit)
-    )
-
-
-def count_pages(content: bytes, *, source: str | None = None) -> tuple[str, int]:
-    """Return ``(kind, number of pages)`` of a file, checking that it can be opened at all.
-
-    Raises :class:`~ocrframe.errors.InputFileError` with code ``empty``, ``unsupported``
-    (not a PDF or an image of a known kind) or ``corrupt`` (the kind's header, but unreadable).
-
-    >>> count_pages(open("two-pages.pdf", "rb").read())  # doctest: +SKIP
-    ('pdf', 2)
-    """
-    if not content:
-        raise InputFileError("the file is empty", code="empty", source=source)
-    kind = detect_kind(content)
-    if kind is None:
-        raise InputFileError(
-            "not a PDF or an image of a supported kind (PDF, PNG, JPEG, TIFF, BMP, GIF, WebP)",
-            code="unsupported",
-            source=source,
-        )
-    if kind == "pdf":
-        # pdfium is not thread-safe and the embedded engine may run it in worker threads of this
-        # same process: every use goes through the engine's one lock.
-        from ocrframe.engine import pages
-
-        try:
-            with pages._PDFIUM_LOCK:
-                doc = pages._open_pdf(content)
-                try:
-                    count = len(doc)
-                finally:
-                    doc.close()
-        except InputFileError as exc:
-            raise InputFileError(exc.message, code=exc.code, source=source) from exc
-        if count < 1:
-            raise InputFileError("the PDF has no pages", code="corrupt", source=source)
-        return kind, count
-    if kind == "png" and _plain_png_ok(content):
-        return kind, 1
-    from PIL import Image
-
-    try:
-        with Image.open(io.BytesIO(content)) as image:
-            count = int(getattr(image, "n_frames", 1)) if kind == "tiff" else 1
-            image.verify()
-    except Exception as exc:  # Pillow reports a malformed image as many exception types
-        raise InputFileError(
-            f"the {kind} image cannot be read ({exc})", code="corrupt", source=source
-        ) from exc
-    return kind, count
-
-
-def page_pngs(
-    content: bytes,
-    *,
-    pages: Sequence[int] | None = None,
-    dpi: int = 200,
-    source: str | None = None,
-) -> list[tuple[int, bytes]]:
-    """Split a PDF or a multi-page TIFF into ``(page number, PNG bytes)``; CPU-bound.
-
-    ``pages`` selects 1-based pages (numbers past the end are ignored). Raises
-    :class:`~ocrframe.errors.InputFileError` like :func:`count_pages`.
-
-    >>> [n for n, _ in page_pngs(two_page_pdf)]  # doctest: +SKIP
-    [1, 2]
-    """
-    from ocrframe.engine.pages import page_images
-
-    try:
-        images = page_images(content, dpi=dpi)
-    except InputFileError as exc:
-        raise InputFileError(exc.message, code=exc.code, source=source) from exc
-    wanted = set(pages) if pages is not None else None
-    result: list[tuple[int, bytes]] = []
-    for number, image in enumerate(images, start=1):
-        if wanted is not None and number not in wanted:
-            continue
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG", optimize=False)
-        result.append((number, buffer.getvalue()))
-    return result

@@ -30,9 +30,9 @@ Reading an answer never raises. The rules:
 - ``item`` and ``tax`` are the 0-based positions in ``itemList`` / ``taxList`` (the same numbers
   as in the paths of the notes). Pages are 1-based, as the services give them.
 - ``value`` is always the string as received; ``number`` and ``date`` are parsed from it by
-  :mod:`ocrframe.values` (exact decimals; the ``dayfirst`` rule for dates such as "11/02/2019").
+  :mod:`ocrframe._values` (exact decimals; the ``dayfirst`` rule for dates such as "11/02/2019").
   A value that parses as a number is not tried as a date.
-- Raw answers passed without a :class:`~ocrframe.records.DocumentRecord` get ``source`` from the
+- Raw answers passed without a :class:`~ocrframe._records.DocumentRecord` get ``source`` from the
   mapping's key, or ``"#<position>"`` for a list.
 """
 
@@ -51,9 +51,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ocrframe._records import DocumentRecord
+from ocrframe._values import NUMBER_TYPE, parse_date, parse_number
 from ocrframe.errors import redact
-from ocrframe.records import DocumentRecord
-from ocrframe.values import NUMBER_TYPE, parse_date, parse_number
 
 __all__ = ["SCHEMAS", "TABLES", "Extraction", "empty_frame", "record_status"]
 
@@ -614,7 +614,7 @@ def _typed(values: pa.Array, dayfirst: bool) -> tuple[pa.Array, pa.Array]:
 
     Each distinct string is parsed once. The plain forms the services send ("154.06",
     "2019-02-11") are converted by Arrow in bulk; only the others go through
-    :func:`~ocrframe.values.parse_number` / :func:`~ocrframe.values.parse_date`, and a value that
+    :func:`~ocrframe._values.parse_number` / :func:`~ocrframe._values.parse_date`, and a value that
     is a number is not tried as a date.
     """
     if len(values) == 0:
@@ -722,13 +722,13 @@ class Extraction:
         model: str | None = None,
         dayfirst: bool = True,
     ) -> Extraction:
-        """Tables from :class:`~ocrframe.records.DocumentRecord` objects or raw answers in hand.
+        """Tables from :class:`~ocrframe._records.DocumentRecord` objects or raw answers in hand.
 
         ``responses`` is an iterable of records, a mapping ``{source: raw_answer}`` or a list of raw
         answers (sources ``"#0"``, ``"#1"``, ...). For raw answers, ``service`` and ``model`` fill
         the documents table; without ``service`` an answer with ``errorId`` / ``solution`` is read
         as CapSolver, anything else as DocAI. ``dayfirst`` decides dates such as ``"11/02/2019"``
-        where both of the first two parts are 12 or less (see :mod:`ocrframe.values`).
+        where both of the first two parts are 12 or less (see :mod:`ocrframe._values`).
 
         >>> Extraction.from_responses([{"errorId": 0, "status": "ready",
         ...     "solution": {"text": "44795sds"}, "taskId": "t1"}]).texts["text"].tolist()
@@ -802,13 +802,13 @@ class Extraction:
 
         One sub-folder per table (``documents/``, ``fields/``, ...). A document already in the
         dataset (same source and sha256) is not written twice: see
-        :class:`ocrframe.parquet.ParquetDatasetWriter` for the rule.
+        :class:`ocrframe._frames.dataset.ParquetDatasetWriter` for the rule.
 
         >>> import tempfile
         >>> with tempfile.TemporaryDirectory() as d:
         ...     Extraction.empty().to_parquet(d)
         """
-        from ocrframe.parquet import ParquetDatasetWriter
+        from ocrframe._frames.dataset import ParquetDatasetWriter
 
         with ParquetDatasetWriter(path) as writer:
             writer.append(self)

@@ -48,29 +48,27 @@ from urllib.parse import urlsplit
 import httpx
 import stamina
 
+from ocrframe._cache import ResponseCache, key_function
+from ocrframe._documents import MULTI_PAGE_KINDS, count_pages, page_pngs
+from ocrframe._frames import TABLES, Extraction, record_status
+from ocrframe._inputs import (
+    InputFile,
+    PageSpec,
+    PathArg,
+    format_pages,
+    iter_inputs,
+    parse_pages,
+    read_input,
+    sha256_hex,
+)
+from ocrframe._records import DocumentRecord, Service, Status
 from ocrframe._sync import run_sync
-from ocrframe.cache import ResponseCache, key_function
 from ocrframe.errors import (
     ConfigurationError,
     InputFileError,
     OcrframeError,
     RetryableServiceError,
 )
-from ocrframe.frames import TABLES, Extraction, record_status
-from ocrframe.inputs import (
-    MULTI_PAGE_KINDS,
-    InputFile,
-    PageSpec,
-    PathArg,
-    count_pages,
-    format_pages,
-    iter_inputs,
-    page_pngs,
-    parse_pages,
-    read_input,
-    sha256_hex,
-)
-from ocrframe.records import DocumentRecord, Service, Status
 from ocrframe.services.docai import (
     file_id_of,
     pending_answer,
@@ -345,7 +343,7 @@ def unit_status(service: str, response: Mapping[str, Any] | None, error_code: st
     >>> unit_status("capsolver", None, "corrupt")
     'failed'
 
-    It is the ``status`` column's own rule (:func:`ocrframe.frames.record_status`), so the run
+    It is the ``status`` column's own rule (:func:`ocrframe._frames.record_status`), so the run
     summary counts exactly what the documents table shows: what the answer says when there is
     one (an error code around it does not change it), ``failed`` without one.
     """
@@ -360,7 +358,7 @@ def unit_status(service: str, response: Mapping[str, Any] | None, error_code: st
 
 
 def key_options(options: BatchOptions, host: str, *, rendered: bool) -> dict[str, Any]:
-    """The options that change a unit's answer, for :func:`ocrframe.cache.cache_key`.
+    """The options that change a unit's answer, for :func:`ocrframe._cache.cache_key`.
 
     Not the key, the concurrency or anything else that changes only how it is asked.
 
@@ -477,7 +475,7 @@ class _Ledger:
         self.bar = bar
         self._postfix_at = -POSTFIX_INTERVAL
         if out is not None:
-            from ocrframe.parquet import ParquetDatasetWriter
+            from ocrframe._frames.dataset import ParquetDatasetWriter
 
             # Row groups of a bounded size: the writer's own buffer must not grow with the run.
             self._writer = ParquetDatasetWriter(out, flush_rows=STREAM_FLUSH_ROWS)
@@ -561,7 +559,7 @@ class DatasetExtraction(Extraction):
     def __getattr__(self, name: str) -> Any:
         # Called only for attributes not set yet, i.e. the tables before they are read.
         if name in TABLES:
-            from ocrframe.parquet import read_parquet
+            from ocrframe._frames.dataset import read_parquet
 
             loaded = read_parquet(self.path)
             for table in TABLES:

@@ -9,7 +9,7 @@ Layout of a dataset folder::
 
 Every part exists in all five folders under the same name (possibly with no rows), so each folder
 is a complete table for DuckDB (``read_parquet('out/items/*.parquet')``), Polars or Spark. Each file
-carries the Arrow schema of :data:`ocrframe.frames.SCHEMAS` and key-value metadata
+carries the Arrow schema of :data:`ocrframe._frames.SCHEMAS` and key-value metadata
 ``ocrframe.version``, ``ocrframe.table``, ``ocrframe.service``, ``ocrframe.model`` (the services
 and models of the documents in the part's first row group, comma-separated) and
 ``ocrframe.created_at`` (UTC, ISO 8601). Nothing else: no key, no option value.
@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ocrframe.frames import SCHEMAS, TABLES, Extraction
+from ocrframe._frames.extraction import SCHEMAS, TABLES, Extraction
 
 __all__ = ["ParquetDatasetWriter", "read_parquet"]
 

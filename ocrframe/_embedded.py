@@ -1,0 +1,48 @@
+"""The one seam between the core and the optional embedded engine.
+
+The core (clients, batch engine, frames) never imports :mod:`ocrframe.engine`: the engine needs
+the ``engine`` extra, the remote clients do not. When a client has no key, no base URL and no
+``transport=``, it asks :func:`embedded_engine` for the in-process engine. This is the only place
+that names the engine's module, and what it must provide is written down as
+:class:`EmbeddedEngine`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Protocol, cast
+
+import httpx
+
+from ocrframe.errors import EngineUnavailableError
+
+__all__ = ["ENGINE_MODULE", "EmbeddedEngine", "embedded_engine"]
+
+#: The module that provides the embedded engine (installed with the ``engine`` extra).
+ENGINE_MODULE = "ocrframe.engine.app"
+
+
+class EmbeddedEngine(Protocol):
+    """What :data:`ENGINE_MODULE` provides: an in-process transport and the URL it answers on."""
+
+    ENGINE_BASE_URL: str
+
+    def embedded_transport(self) -> httpx.AsyncBaseTransport:
+        """A transport that answers both wire formats in this process (no socket)."""
+        ...
+
+
+def embedded_engine() -> tuple[httpx.AsyncBaseTransport, str]:
+    """The in-process embedded engine: its transport and base URL.
+
+    Imported on first use; without the ``engine`` extra this is an
+    :class:`~ocrframe.errors.EngineUnavailableError` saying how to install it.
+    """
+    try:
+        engine = cast(EmbeddedEngine, importlib.import_module(ENGINE_MODULE))
+    except ImportError as exc:
+        raise EngineUnavailableError(
+            "no API key or base URL configured, and the embedded offline engine is not "
+            f"available ({exc}); install it with: pip install 'ocrframe[engine]'"
+        ) from exc
+    return engine.embedded_transport(), engine.ENGINE_BASE_URL
