@@ -34,8 +34,7 @@ from typing import Any
 import pandas as pd
 
 import ocrframe._values as values
-from ocrframe._frames import Extraction
-from ocrframe._frames.dataset import ParquetDatasetWriter
+from ocrframe._frames import Extraction, ParquetDatasetWriter
 
 _DESCRIPTIONS = [
     "Front and rear brake cables",

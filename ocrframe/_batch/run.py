@@ -475,7 +475,7 @@ class _Ledger:
         self.bar = bar
         self._postfix_at = -POSTFIX_INTERVAL
         if out is not None:
-            from ocrframe._frames.dataset import ParquetDatasetWriter
+            from ocrframe._frames import ParquetDatasetWriter
 
             # Row groups of a bounded size: the writer's own buffer must not grow with the run.
             self._writer = ParquetDatasetWriter(out, flush_rows=STREAM_FLUSH_ROWS)
@@ -559,7 +559,7 @@ class DatasetExtraction(Extraction):
     def __getattr__(self, name: str) -> Any:
         # Called only for attributes not set yet, i.e. the tables before they are read.
         if name in TABLES:
-            from ocrframe._frames.dataset import read_parquet
+            from ocrframe._frames import read_parquet
 
             loaded = read_parquet(self.path)
             for table in TABLES:

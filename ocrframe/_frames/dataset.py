@@ -40,9 +40,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ocrframe._frames.extraction import SCHEMAS, TABLES, Extraction
+from ocrframe._frames.schemas import SCHEMAS, TABLES, Tables
 
-__all__ = ["ParquetDatasetWriter", "read_parquet"]
+__all__ = ["ParquetDatasetWriter", "read_tables"]
 
 _SUFFIX = ".parquet"
 _TMP = ".parquet.tmp"
@@ -70,17 +70,10 @@ def _read_table(file: Path, table: str, columns: list[str] | None = None) -> pa.
     return data.replace_schema_metadata(None)
 
 
-def read_parquet(path: str | os.PathLike[str]) -> Extraction:
-    """Read a dataset written by :meth:`Extraction.to_parquet` or :class:`ParquetDatasetWriter`.
+def read_tables(path: str | os.PathLike[str]) -> dict[str, pa.Table]:
+    """Every table of the dataset in folder ``path`` (a missing folder reads as empty).
 
     Parts are read in name order (their names start with the UTC time of the run that wrote them).
-    A missing table folder reads as an empty table.
-
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     Extraction.empty().to_parquet(d)
-    ...     read_parquet(d).equals(Extraction.empty())
-    True
     """
     root = Path(path)
     tables: dict[str, pa.Table] = {}
@@ -91,7 +84,7 @@ def read_parquet(path: str | os.PathLike[str]) -> Extraction:
             if files
             else SCHEMAS[name].empty_table()
         )
-    return Extraction._from_arrow(tables)
+    return tables
 
 
 def _key(source: Any, sha256: Any, page: Any) -> tuple[str, str, str]:
@@ -132,10 +125,10 @@ class ParquetDatasetWriter:
     begins. Use it as a context manager (or call :meth:`close`). See the module docstring for how a
     document already present is treated.
 
-    >>> import tempfile
+    >>> import tempfile, ocrframe
     >>> with tempfile.TemporaryDirectory() as d:
     ...     with ParquetDatasetWriter(d) as w:
-    ...         _ = w.append(Extraction.empty())
+    ...         _ = w.append(ocrframe.Extraction.empty())
     ...     w.written
     0
     """
@@ -178,7 +171,7 @@ class ParquetDatasetWriter:
 
     # ------------------------------------------------------------------------------------------
 
-    def append(self, extraction: Extraction) -> int:
+    def append(self, extraction: Tables) -> int:
         """Add one chunk; returns how many of its documents will be written (not skipped)."""
         if self._closed:
             raise ValueError("ParquetDatasetWriter is closed")

@@ -32,7 +32,7 @@ import base64
 import logging
 import re
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import httpx
 
@@ -42,9 +42,20 @@ from ocrframe.errors import (
     ConfigurationError,
     FileRejectedError,
     InputFileError,
-    ResponseFormatError,
     RetryableServiceError,
     ServiceError,
+)
+from ocrframe.services._docai_answers import (
+    _STATUSES,
+    SERVICE,
+    RecognitionStatus,
+    file_id_of,
+    pending_answer,
+    per_file_answers,
+    read_answer,
+    recognition_status,
+    result_entries,
+    result_problems,
 )
 from ocrframe.services._http import (
     Reply,
@@ -62,22 +73,22 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "AsyncDocAIClient",
     "DocAIClient",
+    "RecognitionStatus",
     "classify_code",
     "file_id_of",
+    "pending_answer",
+    "per_file_answers",
+    "read_answer",
     "recognition_status",
     "result_entries",
     "result_problems",
 ]
 
-SERVICE = "docai"
 DEFAULT_BASE_URL = "https://api.docai.pro"
 IDENTIFY_BY_BASE64_PATH = "/api/identify/file/v2/identifyByEncodeString"
 IDENTIFY_FILE_PATH = "/api/identify/file/v2/identify"
 IDENTIFY_RESULT_PATH = "/api/identify/file/v2/identifyResult"
 LIST_MODELS_PATH = "/api/model/info/v2/listCreateByMeModels"
-
-RecognitionStatus = Literal["ok", "failed", "pending"]
-_STATUSES: dict[str, RecognitionStatus] = {"1": "ok", "0": "failed", "2": "pending"}
 
 logger = logging.getLogger("ocrframe")
 
@@ -100,146 +111,6 @@ def classify_code(code: int, http_status: int | None = None) -> type[ServiceErro
         if cls in (by_code, by_http):
             return cls
     return FileRejectedError
-
-
-def recognition_status(envelope_or_data: dict[str, Any]) -> RecognitionStatus:
-    """``"ok"``, ``"failed"`` or ``"pending"`` from ``recognizeStatus`` ("1", "0", "2").
-
-    Accepts a whole envelope (its ``data`` must be one object) or a ``data`` object / one item of
-    an identifyResult list.
-
-    >>> recognition_status({"code": 200, "data": {"fileId": "f", "recognizeStatus": "2"}})
-    'pending'
-    >>> recognition_status({"fileId": "f", "recognizeStatus": "0"})
-    'failed'
-    """
-    data: object = envelope_or_data
-    if isinstance(data, dict) and "recognizeStatus" not in data and "data" in data:
-        data = data["data"]
-    if not isinstance(data, dict):
-        raise ResponseFormatError(
-            f"data is {describe(data)}, expected an object with recognizeStatus",
-            service=SERVICE,
-        )
-    value = data.get("recognizeStatus")
-    status = _STATUSES.get(str(value)) if isinstance(value, str | int) else None
-    if status is None or isinstance(value, bool):
-        raise ResponseFormatError(
-            f"recognizeStatus is {value!r}, expected '0', '1' or '2'", service=SERVICE
-        )
-    return status
-
-
-def file_id_of(answer: dict[str, Any]) -> str | None:
-    """The ``data.fileId`` of an identify answer, or None when it has none (or an empty one).
-
-    Never raises: callers use it on answers already checked by the client, and on cached ones
-    written before, where a missing id only means "nothing to collect".
-
-    >>> file_id_of({"code": 200, "data": {"fileId": "f-1", "recognizeStatus": "2"}})
-    'f-1'
-    >>> file_id_of({"code": 200, "data": [{"fileId": "f-1"}]}) is None
-    True
-    """
-    data = answer.get("data")
-    if isinstance(data, dict):
-        value = data.get("fileId")
-        return value if isinstance(value, str) and value else None
-    return None
-
-
-def result_entries(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The items of an identifyResult answer's ``data`` list keyed by ``fileId``, as received.
-
-    Items that are not objects or carry no string ``fileId`` are skipped; a later item with the
-    same ``fileId`` wins. Anything but a list in ``data`` gives ``{}``.
-
-    >>> result_entries({"code": 200, "data": [{"fileId": "a", "recognizeStatus": "1"}]})
-    {'a': {'fileId': 'a', 'recognizeStatus': '1'}}
-    """
-    data = answer.get("data")
-    entries: dict[str, dict[str, Any]] = {}
-    if isinstance(data, list):
-        for item in data:
-            if isinstance(item, dict) and isinstance(item.get("fileId"), str):
-                entries[item["fileId"]] = item
-    return entries
-
-
-def per_file_answers(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """An identifyResult answer split into one identify-shaped answer per file, keyed by fileId.
-
-    Each keeps the envelope (code, requestId, ...) with ``data`` narrowed to that file's entry,
-    so the cache and the flatteners see the same shape whichever way an answer was collected.
-
-    >>> per_file_answers({"code": 200, "data": [{"fileId": "a", "recognizeStatus": "1"}]})
-    {'a': {'code': 200, 'data': {'fileId': 'a', 'recognizeStatus': '1'}}}
-    """
-    return {fid: {**answer, "data": item} for fid, item in result_entries(answer).items()}
-
-
-def pending_answer(file_id: str) -> dict[str, Any]:
-    """The identify answer of a file still being recognised (``recognizeStatus`` "2").
-
-    What stands for a submission whose result is not in yet, e.g. one made by an earlier run.
-
-    >>> pending_answer("f-1")
-    {'data': {'fileId': 'f-1', 'recognizeStatus': '2'}}
-    """
-    return {"data": {"fileId": file_id, "recognizeStatus": "2"}}
-
-
-def _cell_problems(cell: object, path: str) -> list[str]:
-    if not isinstance(cell, dict):
-        return [f"{path} is {describe(cell)}, expected an object"]
-    problems = []
-    page = cell.get("pageNumber")
-    if "pageNumber" in cell and (not isinstance(page, int) or isinstance(page, bool)):
-        problems.append(f"{path}.pageNumber is {describe(page)}, expected an integer")
-    for key in ("key", "value"):
-        if key in cell and not isinstance(cell[key], str):
-            problems.append(f"{path}.{key} is {describe(cell[key])}, expected a string")
-    return problems
-
-
-def result_problems(result: object, path: str = "data.result") -> list[str]:
-    """Every way ``result`` departs from the documented shape, as path messages (no raising).
-
-    ``fieldList`` is a list of ``{pageNumber: int, key: str, value: str}``; ``itemList`` and
-    ``taxList`` are lists of such lists. Absent lists are fine (the doc marks them optional).
-
-    >>> result_problems({"fieldList": [{"pageNumber": "1", "key": "k", "value": 3}]})
-    ['data.result.fieldList[0].pageNumber is a string, expected an integer', \
-'data.result.fieldList[0].value is an integer, expected a string']
-    >>> result_problems({"fieldList": None})
-    ['data.result.fieldList is null, expected a list']
-    """
-    if result is None:
-        return []
-    if not isinstance(result, dict):
-        return [f"{path} is {describe(result)}, expected an object"]
-    problems: list[str] = []
-    if "fieldList" in result:
-        fields = result["fieldList"]
-        if not isinstance(fields, list):
-            problems.append(f"{path}.fieldList is {describe(fields)}, expected a list")
-        else:
-            for i, cell in enumerate(fields):
-                problems += _cell_problems(cell, f"{path}.fieldList[{i}]")
-    for name in ("itemList", "taxList"):
-        if name not in result:
-            continue
-        rows = result[name]
-        if not isinstance(rows, list):
-            problems.append(f"{path}.{name} is {describe(rows)}, expected a list")
-            continue
-        for i, row in enumerate(rows):
-            if not isinstance(row, list):
-                problems.append(f"{path}.{name}[{i}] is {describe(row)}, expected a list")
-                continue
-            for j, cell in enumerate(row):
-                problems += _cell_problems(cell, f"{path}.{name}[{i}][{j}]")
-    return problems
 
 
 def _check_error(reply: Reply, *, source: str | None) -> dict[str, Any]:

@@ -13,8 +13,12 @@ import pyarrow as pa
 import pytest
 
 import ocrframe._frames.extraction as frames
+import ocrframe._frames.flatten as flatten
+import ocrframe._frames.schemas as schemas
+import ocrframe.services as services
 from ocrframe._frames import SCHEMAS, TABLES, Extraction, empty_frame
 from ocrframe._records import DocumentRecord
+from ocrframe.services import _capsolver_answers, _docai_answers, _reading
 
 
 def _docai(
@@ -500,7 +504,9 @@ def test_to_arrow_uses_the_schemas(seed_answer: dict[str, Any]) -> None:
 
 
 def test_docstring_examples() -> None:
-    assert doctest.testmod(frames).failed == 0
+    readers = (services, _reading, _docai_answers, _capsolver_answers)
+    for module in (frames, flatten, schemas, *readers):
+        assert doctest.testmod(module).failed == 0, module.__name__
 
 
 def test_bulk_typing_agrees_with_the_scalar_parsers() -> None:
@@ -543,7 +549,7 @@ def test_an_answer_that_breaks_the_reader_is_rolled_back(
     def boom(*args: Any) -> Any:
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(frames, "_fix_cell", boom)
+    monkeypatch.setattr(_docai_answers, "_fix_cell", boom)
     bad = _docai({"itemList": [[_cell("a", "1"), _cell("b", "2", page=0)]]})
     ex = Extraction.from_responses({"good.pdf": seed_answer, "bad.pdf": bad, "good2": seed_answer})
     docs = ex.documents

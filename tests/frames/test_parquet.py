@@ -14,8 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import ocrframe._frames.dataset as parquet
-from ocrframe._frames import SCHEMAS, TABLES, Extraction
-from ocrframe._frames.dataset import ParquetDatasetWriter, read_parquet
+from ocrframe._frames import SCHEMAS, TABLES, Extraction, ParquetDatasetWriter, read_parquet
 from ocrframe._records import DocumentRecord
 
 
