@@ -1,5 +1,21 @@
 """Speed of document -> pages of words: born-digital PDF pages/s, scanned pages/s, peak RSS.
 
+``--workers`` compares OCR worker settings side by side instead (section "Scanned pages on every
+core" of BENCHMARKS.md): real receipt scans (separate documents, read by as many document threads
+as there are cores, as the engine app does) and one generated image-only PDF (pages of one
+document), read with today's and the old setting, each in its own subprocess:
+
+- ``1 engine x 2 threads``: the setting before OCR workers (one engine, onnxruntime on every
+  core, one page at a time);
+- ``N threads x 1``: N worker threads, one engine each on one onnxruntime thread (the engine's);
+- ``N processes x 1``: N processes, one engine each on one thread, the pages dealt out in turn.
+
+Reported: pages/s (wall), CPU-seconds per page (every thread and process), peak RSS (summed
+over processes), recall of the receipts' ground-truth label strings in the OCR text, and how
+many pages read differently from the first setting.
+
+    .venv/bin/python -m benchmarks.bench_pages --workers --receipts 20 --scanned-pages 6
+
 Born-digital: every real PDF in /work/shared/realdata/invoice2data, and a generated 200-page PDF
 (reportlab, an invoice-like page of about 60 lines repeated), each read whole with
 :func:`ocrframe.engine.pages.load_pages`. Scanned: the real PDFs' pages rendered at 200 dpi and
@@ -28,7 +44,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-REAL = Path("/work/shared/realdata/invoice2data")
+from benchmarks._realdata import REAL_DIR as REAL
+from benchmarks._realdata import REALDATA, half_of
+
+RECEIPTS = REALDATA / "receipts"
+# Ground-truth label strings of a receipt (SROIE's four fields, as printed).
+_LABELS = ("company_raw", "date_raw", "address_raw", "total_raw")
 
 
 def generated_pdf(pages: int = 200) -> bytes:
@@ -134,6 +155,191 @@ def run_scanned(data: Path, max_side: int, cls: str = "sampled") -> dict[str, An
     }
 
 
+# --- OCR workers: today's setting against the old one ---------------------------------------------
+
+
+# name -> (processes, worker threads per process, onnxruntime threads per engine); -1 is
+# onnxruntime's default (one thread per core).
+def _settings(cores: int) -> dict[str, tuple[int, int, int]]:
+    return {
+        "1 engine x 2 threads (before)": (1, 1, -1),
+        f"{cores} threads x 1 (engine's)": (1, cores, 1),
+        f"{cores} processes x 1": (cores, 1, 1),
+    }
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.upper().split())
+
+
+def label_recall(text: str, truth: dict[str, Any]) -> tuple[int, int, int, int]:
+    """``(labels found whole, labels, label words found, label words)`` of a receipt's OCR text.
+
+    A label is found whole when its whitespace-normalised, upper-cased string occurs in the
+    page's text (words joined by spaces in reading order); a label word when it is one of the
+    page's words. Multi-line labels (addresses) are rarely found whole, so both are given.
+
+    >>> label_recall("MR D.I.Y. TOTAL 30.90", {"total_raw": "30.90", "company_raw": "MR DIY"})
+    (1, 2, 2, 3)
+    """
+    page = _normalised(text)
+    words = set(page.split())
+    whole = labels = found = total = 0
+    for key in _LABELS:
+        value = truth.get(key)
+        if not value:
+            continue
+        label = _normalised(str(value))
+        labels += 1
+        whole += label in f"{page}"
+        tokens = label.split()
+        total += len(tokens)
+        found += sum(token in words for token in tokens)
+    return whole, labels, found, total
+
+
+def run_ocr_setting(docs: list[str], workers: int, threads: int, share: int, shares: int) -> None:
+    """Child process: load ``workers`` engines, say READY, wait for a line on stdin, then read
+    this process's share of ``docs`` (documents dealt out in turn; a lone PDF's pages dealt
+    out) with as many document threads as cores; print one JSON line."""
+    import concurrent.futures
+    import os
+    import threading
+
+    import pypdfium2 as pdfium
+
+    from ocrframe.engine import ocr, pages
+
+    ocr._THREADS_PER_ENGINE = threads
+    ocr.set_workers(workers)
+    barrier = threading.Barrier(workers)
+
+    def load() -> None:
+        ocr.get_engine()
+        barrier.wait(timeout=900)  # one task per worker thread: every engine loads now
+
+    for future in [ocr.submit(load) for _ in range(workers)]:
+        future.result()
+    jobs: list[tuple[str, bytes, list[int] | None]] = []
+    paths = [Path(d) for d in docs]
+    for index, path in enumerate(paths):
+        content = path.read_bytes()
+        if len(paths) == 1 and path.suffix == ".pdf":
+            doc = pdfium.PdfDocument(content)
+            count = len(doc)
+            doc.close()
+            numbers = [n for n in range(1, count + 1) if (n - 1) % shares == share]
+            jobs.append((path.name, content, numbers))
+        elif index % shares == share:
+            jobs.append((path.name, content, None))
+    print("READY", flush=True)
+    sys.stdin.readline()
+    start, cpu = time.time(), time.process_time()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as documents:
+        results = list(documents.map(lambda j: pages.load_pages(j[1], pages=j[2]), jobs))
+    end, cpu_s = time.time(), time.process_time() - cpu
+    read = [
+        {"doc": name, "page": p.number, "text": " ".join(w.text for w in p.words)}
+        for (name, _, _), doc_pages in zip(jobs, results, strict=True)
+        for p in doc_pages
+    ]
+    out = {
+        "start": start,
+        "end": end,
+        "cpu_s": cpu_s,
+        "pages": read,
+        "engines": ocr.engines_loaded(),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+    print(json.dumps(out), flush=True)
+
+
+def _run_setting(docs: list[Path], setting: tuple[int, int, int]) -> dict[str, Any]:
+    processes, workers, threads = setting
+    children = []
+    for i in range(processes):
+        command = [sys.executable, "-m", "benchmarks.bench_pages", "--worker", "ocr-setting"]
+        command += ["--setting", str(workers), str(threads), str(i), str(processes)]
+        command += ["--docs", *map(str, docs)]
+        children.append(
+            subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        )
+    for child in children:
+        assert child.stdout is not None
+        while (line := child.stdout.readline()) and line.strip() != "READY":
+            pass
+    for child in children:
+        assert child.stdin is not None
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    outs = []
+    for child in children:
+        stdout, _ = child.communicate()
+        if child.returncode != 0:
+            raise SystemExit(f"setting {setting} failed")
+        outs.append(json.loads(stdout.strip().splitlines()[-1]))
+    read = sorted((p for o in outs for p in o["pages"]), key=lambda p: (p["doc"], p["page"]))
+    return {
+        "wall_s": max(o["end"] for o in outs) - min(o["start"] for o in outs),
+        "cpu_s": sum(o["cpu_s"] for o in outs),
+        "pages": read,
+        "engines": sum(o["engines"] for o in outs),
+        "peak_rss_mb": sum(o["peak_rss_mb"] for o in outs),
+    }
+
+
+def compare_workers(receipts: int, scanned_pages: int, rounds: int) -> None:
+    """Print the side-by-side table of OCR worker settings (see the module docstring)."""
+    import os
+
+    cores = os.cpu_count() or 1
+    settings = _settings(cores)
+    scans = sorted(RECEIPTS.glob("*.jpg"))[:receipts]
+    truth = {p.name: json.loads((p.parent / f"{p.name}.expected.json").read_text()) for p in scans}
+    halves = {h: sum(half_of(p.name) == h for p in scans) for h in ("dev", "holdout")}
+    print(
+        f"receipts: the first {len(scans)} of {RECEIPTS.name}/ by name "
+        f"({halves['dev']} dev, {halves['holdout']} holdout); generated: {scanned_pages} "
+        "degraded 200-dpi renders of the real invoices as one image-only PDF\n"
+    )
+    print(
+        "| set | setting | pages | pages/s | CPU-s/page | pages/s ratio | CPU-s/page ratio "
+        "| engines | peak RSS MB | labels found whole | label words found "
+        "| pages read differently |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        build_scans(data, scanned_pages)
+        sets = {"receipts (JPEG)": scans, "generated scans (one PDF)": [data / "scans.pdf"]}
+        for _ in range(rounds):
+            for set_name, docs in sets.items():
+                first: dict[str, Any] | None = None
+                for name, setting in settings.items():
+                    r = _run_setting(docs, setting)
+                    n = len(r["pages"])
+                    rate, cpu = n / r["wall_s"], r["cpu_s"] / n
+                    first = first or {**r, "rate": rate, "cpu": cpu}
+                    differ = sum(a != b for a, b in zip(first["pages"], r["pages"], strict=True))
+                    whole = labels = found = total = 0
+                    for page in r["pages"]:
+                        if page["doc"] in truth:
+                            w, lb, f, t = label_recall(page["text"], truth[page["doc"]])
+                            whole, labels, found, total = (
+                                whole + w,
+                                labels + lb,
+                                found + f,
+                                total + t,
+                            )
+                    recall = f"{whole}/{labels} | {found / total:.1%}" if total else "- | -"
+                    print(
+                        f"| {set_name} | {name} | {n} | {rate:.2f} | {cpu:.2f} "
+                        f"| {rate / first['rate']:.2f} | {cpu / first['cpu']:.2f} "
+                        f"| {r['engines']} | {r['peak_rss_mb']:.0f} | {recall} | {differ} |",
+                        flush=True,
+                    )
+
+
 def build_scans(out: Path, count: int) -> None:
     """Degraded 200-dpi renders of the first ``count`` real pages, as PNGs and one image PDF."""
     from PIL import Image
@@ -185,7 +391,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="repeat scanned rows, interleaved")
     parser.add_argument("--skip-scanned", action="store_true", help="born-digital only")
     parser.add_argument("--skip-born", action="store_true", help="scanned only")
+    parser.add_argument(
+        "--workers", action="store_true", help="compare OCR worker settings side by side"
+    )
+    parser.add_argument("--receipts", type=int, default=20, help="with --workers: how many")
+    parser.add_argument("--setting", type=int, nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--docs", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker == "ocr-setting":
+        run_ocr_setting(args.docs, *args.setting)
+        return
+    if args.workers:
+        compare_workers(args.receipts, args.scanned_pages, args.rounds)
+        return
     if args.worker == "born":
         print(json.dumps(run_born_digital(args.repeat)))
         return

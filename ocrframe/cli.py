@@ -52,6 +52,12 @@ def main() -> None:
 )
 @click.option("--max-body-mb", default=50.0, type=float, show_default=True, help="Body cap.")
 @click.option("--workers", default=None, type=int, help="Recognition threads (default: cores).")
+@click.option(
+    "--ocr-workers",
+    default=None,
+    type=int,
+    help="Pages read at once, one OCR engine each (default: env OCRFRAME_OCR_WORKERS, or cores).",
+)
 def serve(
     host: str,
     port: int,
@@ -64,6 +70,7 @@ def serve(
     capsolver_key: str | None,
     max_body_mb: float,
     workers: int | None,
+    ocr_workers: int | None,
 ) -> None:
     """Serve the embedded engine (DocAI and CapSolver wire formats) on HOST:PORT."""
     from ocrframe.errors import OcrframeError
@@ -88,6 +95,7 @@ def serve(
             fault_timeout_s=fault_timeout_s,
             max_body_bytes=int(max_body_mb * 1024 * 1024),
             workers=workers,
+            ocr_workers=ocr_workers,
         )
         serve_engine(
             config,

@@ -131,7 +131,10 @@ class EngineConfig:
     ``latency_ms`` is added before every API answer; ``fault_rate`` (0..1) of API requests get an
     injected fault chosen deterministically from ``seed`` (kinds: see :mod:`ocrframe.engine.faults`,
     optionally restricted by ``fault_kinds``); a ``timeout`` fault sleeps ``fault_timeout_s``.
-    ``workers`` sizes the recognition pool (default: the number of cores).
+    ``workers`` sizes the recognition pool (documents handled at once; default: the number of
+    cores). ``ocr_workers``, when given, sets how many pages the process reads at once, one OCR
+    engine each (process-wide, like the models: :func:`ocrframe.engine.ocr.set_workers`; default:
+    the environment variable ``OCRFRAME_OCR_WORKERS``, else the number of cores).
     """
 
     docai_key: str | None = field(default=None, repr=False)
@@ -144,6 +147,7 @@ class EngineConfig:
     retry_after_s: int = 1
     max_body_bytes: int = 50 * 1024 * 1024
     workers: int | None = None
+    ocr_workers: int | None = None
     dpi: int = 200
     log_limit: int = 100_000
 
@@ -867,6 +871,10 @@ def create_app(config: EngineConfig | None = None) -> ASGIApp:
     >>> client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=ENGINE_BASE_URL)
     """
     config = config or EngineConfig()
+    if config.ocr_workers is not None:
+        from ocrframe.engine import ocr
+
+        ocr.set_workers(config.ocr_workers)
     engine = _Engine(config)
     routes = [
         Route(DOCAI_PATHS["by_base64"], identify_by_encode_string, methods=["POST"]),
@@ -929,7 +937,10 @@ def serve(
     """
     import uvicorn
 
+    from ocrframe.engine import ocr
+
     app = create_app(config)
+    ocr.workers()  # a bad OCRFRAME_OCR_WORKERS stops the server now, not at its first page
     uv_config = uvicorn.Config(
         app,
         host=host,

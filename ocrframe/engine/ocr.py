@@ -1,42 +1,59 @@
-"""The OCR models, loaded once per process, lazily, from the rapidocr wheel (never the network).
+"""The OCR models and the workers that run them: one engine per worker thread, loaded lazily from
+the rapidocr wheel (never the network).
 
 Entry points: :func:`read_lines` (detect then recognise: a page or any larger image),
 :func:`read_words` (the same, split into words with their own boxes), :func:`read_page` (words,
 with a sideways or upside-down scan turned upright first) and :func:`read_crop` (recognise
-only: a short single-line image such as a captcha or a cell).
-All are blocking and CPU-bound; callers on an event loop run them in a worker thread.
+only: a short single-line image such as a captcha or a cell). All are blocking and CPU-bound;
+callers on an event loop run them in a worker thread. :func:`submit` hands any function that
+calls them to the workers and returns a future, so that several pages are read at once.
 
-RapidOCR keeps per-call switches (``use_det`` and friends) on the engine object itself, so two
-calls with different switches must not overlap: every call here passes all switches and holds
-one lock. On two cores nothing is lost — onnxruntime already uses both for one image.
+Workers: a scanned page costs a few CPU-seconds whatever onnxruntime's thread count, so one
+engine using two threads does the work of one core at best. Instead each worker thread holds its
+own engine running onnxruntime on one thread (onnxruntime releases the GIL while it computes),
+and there are as many workers as cores by default: two pages are read at once on two cores
+(measured: BENCHMARKS.md, "Scanned pages on every core"). An engine holds its own copy of the
+models (tens of MB) and is loaded by the worker thread that first needs it, so a worker that is
+never used costs nothing. The count is :func:`set_workers`, else the environment variable
+``OCRFRAME_OCR_WORKERS``, else the number of cores (:func:`workers`).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 from PIL import Image
 
 from ocrframe.engine.types import Word
-from ocrframe.errors import EngineUnavailableError
+from ocrframe.errors import ConfigurationError, EngineUnavailableError
 
 __all__ = [
+    "WORKERS_ENV",
     "OcrLine",
     "PageReading",
+    "engines_loaded",
     "get_engine",
     "read_crop",
     "read_lines",
     "read_page",
     "read_words",
+    "set_workers",
     "split_line",
+    "submit",
+    "workers",
 ]
 
-_load_lock = threading.Lock()
-_run_lock = threading.Lock()
-_engine: Any = None
+#: The environment variable that sets how many OCR workers (engines) a process runs.
+WORKERS_ENV = "OCRFRAME_OCR_WORKERS"
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 # Engine parameters, chosen by measurement (BENCHMARKS.md, "Pages and OCR"): the detector looks
 # at the page with its longer side at most 1280 px (RapidOCR's default would run it at full size:
@@ -51,6 +68,146 @@ _PARAMS: dict[str, Any] = {
     "Det.limit_side_len": 1280,
     "Rec.rec_batch_num": 1,
 }
+
+# onnxruntime threads per engine. One: the parallelism is in the workers. (-1 is onnxruntime's
+# own choice, one per core: the setting before the workers, kept reachable for the benchmark.)
+_THREADS_PER_ENGINE = 1
+
+_load_lock = threading.Lock()  # loading two engines at once gains nothing and doubles the peak
+_pool_lock = threading.Lock()
+_pool: concurrent.futures.ThreadPoolExecutor | None = None
+_configured: int | None = None
+_loaded = 0
+_local = threading.local()  # per thread: .engine (its RapidOCR), .worker (True in a worker)
+
+
+def _default_workers() -> int:
+    raw = os.environ.get(WORKERS_ENV, "").strip()
+    if not raw:
+        return os.cpu_count() or 1
+    try:
+        count = int(raw)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ConfigurationError(
+            f"{WORKERS_ENV}={raw!r} is not valid: give a whole number of OCR workers from 1"
+        )
+    return count
+
+
+def _check_count(count: int | None) -> None:
+    if count is None:
+        return
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ConfigurationError(
+            f"OCR workers {count!r} is not valid: give a whole number from 1 (or None: cores)"
+        )
+
+
+def workers() -> int:
+    """How many pages this process reads at once: :func:`set_workers`, else the environment
+    variable ``OCRFRAME_OCR_WORKERS``, else the number of cores.
+
+    >>> set_workers(3); workers()
+    3
+    """
+    return _configured if _configured is not None else _default_workers()
+
+
+def set_workers(count: int | None) -> None:
+    """Set how many OCR workers (one engine each) this process runs; ``None``: the default.
+
+    Process-wide. Reads already running or waiting finish on the old workers, whose engines are
+    then freed; later reads go to the new ones. Raises
+    :class:`~ocrframe.errors.ConfigurationError` for a count below 1.
+
+    >>> set_workers(1)  # one page at a time, one engine in memory
+    """
+    global _pool, _configured
+    _check_count(count)
+    if count is None:
+        _default_workers()  # a bad environment variable is an error now, not at the first page
+    with _pool_lock:
+        if count is not None and count == _configured:
+            return  # the same workers: keep their engines
+        old, _pool, _configured = _pool, None, count
+    if old is not None:
+        old.shutdown(wait=False)
+
+
+def _mark_worker() -> None:
+    _local.worker = True
+
+
+def _executor() -> concurrent.futures.ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=workers(), thread_name_prefix="ocrframe-ocr", initializer=_mark_worker
+        )
+    return _pool
+
+
+def submit(
+    fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+) -> concurrent.futures.Future[T]:
+    """Run ``fn(*args, **kwargs)`` on an OCR worker; the read functions it calls use that
+    worker's engine. Returns at once with a future (called on a worker, it runs ``fn`` right
+    there and returns a finished future).
+
+    >>> futures = [submit(read_page, image) for image in images]  # doctest: +SKIP
+    >>> [f.result().rotation for f in futures]
+    [0, 90]
+    """
+    if getattr(_local, "worker", False):
+        # Already on a worker: run here. A worker waiting for other workers could wait forever.
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+    with _pool_lock:  # never submit to a pool that set_workers() is shutting down
+        return _executor().submit(fn, *args, **kwargs)
+
+
+def _on_worker(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """``fn`` on a worker (this thread if it is one), waiting for its result."""
+    return submit(fn, *args, **kwargs).result()
+
+
+def engines_loaded() -> int:
+    """How many engines (copies of the models) this process has loaded so far."""
+    return _loaded
+
+
+def get_engine() -> Any:
+    """Return the calling thread's RapidOCR engine, loading the bundled models on first use.
+
+    Each OCR worker thread holds its own engine (one engine must not run two images at once:
+    RapidOCR keeps per-call switches on the engine object).
+    """
+    global _loaded
+    engine = getattr(_local, "engine", None)
+    if engine is None:
+        try:
+            from rapidocr import RapidOCR
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise EngineUnavailableError(
+                "the embedded engine needs its extra: pip install 'ocrframe[engine]'"
+            ) from exc
+        params = {
+            **_PARAMS,
+            "EngineConfig.onnxruntime.intra_op_num_threads": _THREADS_PER_ENGINE,
+            "EngineConfig.onnxruntime.inter_op_num_threads": _THREADS_PER_ENGINE,
+        }
+        with _load_lock:
+            # Default models only: they ship inside the wheel; any other model downloads.
+            engine = RapidOCR(params=params)
+            _loaded += 1
+        _local.engine = engine
+    return engine
 
 
 # The detector can see nothing at all on a large, mostly blank image (a short note on a whole
@@ -93,23 +250,6 @@ class PageReading:
     height: int
 
 
-def get_engine() -> Any:
-    """Return the process-wide RapidOCR engine, loading its bundled models on first use."""
-    global _engine
-    if _engine is None:
-        with _load_lock:
-            if _engine is None:
-                try:
-                    from rapidocr import RapidOCR
-                except ImportError as exc:  # pragma: no cover - depends on the install
-                    raise EngineUnavailableError(
-                        "the embedded engine needs its extra: pip install 'ocrframe[engine]'"
-                    ) from exc
-                # Default models only: they ship inside the wheel; any other model downloads.
-                _engine = RapidOCR(params=dict(_PARAMS))
-    return _engine
-
-
 def _as_array(image: Image.Image | np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     # RapidOCR takes a 3-channel array as OpenCV's BGR, so this RGB array reaches the models with
     # red and blue swapped. Measured: no difference (captchas 47 vs 46 of 60 exact, plain text
@@ -126,17 +266,14 @@ def _box(points: Any) -> tuple[float, float, float, float]:
 
 
 def _run(image: Image.Image | np.ndarray[Any, Any], *, word_boxes: bool) -> Any:
-    engine = get_engine()
-    array = _as_array(image)
-    with _run_lock:
-        return engine(
-            array,
-            use_det=True,
-            use_cls=True,
-            use_rec=True,
-            return_word_box=word_boxes,
-            return_single_char_box=False,
-        )
+    return get_engine()(
+        _as_array(image),
+        use_det=True,
+        use_cls=True,
+        use_rec=True,
+        return_word_box=word_boxes,
+        return_single_char_box=False,
+    )
 
 
 def _shrunk(array: np.ndarray[Any, Any], side: int) -> tuple[np.ndarray[Any, Any], float]:
@@ -162,7 +299,10 @@ def read_lines(image: Image.Image | np.ndarray[Any, Any]) -> list[OcrLine]:
     >>> [line.text for line in read_lines(Image.open("invoice.png"))][:2]  # doctest: +SKIP
     ['INVOICE', 'No. 2026-0042']
     """
-    array = _as_array(image)
+    return _on_worker(_read_lines, _as_array(image))
+
+
+def _read_lines(array: np.ndarray[Any, Any]) -> list[OcrLine]:
     lines = _lines_once(array)
     if not lines and max(array.shape[:2]) > _RETRY_SIDE:
         small, ratio = _shrunk(array, _RETRY_SIDE)
@@ -206,33 +346,32 @@ def read_words(image: Image.Image | np.ndarray[Any, Any]) -> list[Word]:
     >>> [w.text for w in read_words(Image.open("invoice.png"))][:3]  # doctest: +SKIP
     ['INVOICE', 'No.', '2026-0042']
     """
-    return _read_upright_or_retry(_as_array(image))[0]
+    return _on_worker(_read_upright_or_retry, _as_array(image))[0]
 
 
 def _read_oriented(array: np.ndarray[Any, Any]) -> tuple[list[Word], float, float]:
     """Words, and the share of text that is vertical / that the classifier found upside down."""
     engine = get_engine()
-    with _run_lock:
-        # RapidOCR's own steps, without its per-line classifier: that turns the lines it thinks
-        # upside down before recognition, costs 4-9 % of a page, and on upright scans turns
-        # some lines wrongly (more words are read without it). The classifier only gives the
-        # page's orientation here, from its longest lines (BENCHMARKS.md, "Pages and OCR").
-        engine.update_params(
-            use_det=True,
-            use_cls=_PER_LINE_CLS,
-            use_rec=True,
-            return_word_box=True,
-            return_single_char_box=False,
-        )
-        original = engine.load_img(array)
-        prepared, record = engine.preprocess_img(original)
-        det, cls, rec, crops = engine.run_ocr_steps(prepared, record)
-        if _PER_LINE_CLS and cls.cls_res is not None:
-            verdicts = {i: (str(v[0]), float(v[1])) for i, v in enumerate(cls.cls_res)}
-        else:
-            verdicts = _sample_verdicts(engine, det.boxes, crops)
-        vertical, flipped = _orientation(det.boxes, verdicts)
-        result = engine.build_final_output(original, det, cls, rec, crops, record)
+    # RapidOCR's own steps, without its per-line classifier: that turns the lines it thinks
+    # upside down before recognition, costs 4-9 % of a page, and on upright scans turns
+    # some lines wrongly (more words are read without it). The classifier only gives the
+    # page's orientation here, from its longest lines (BENCHMARKS.md, "Pages and OCR").
+    engine.update_params(
+        use_det=True,
+        use_cls=_PER_LINE_CLS,
+        use_rec=True,
+        return_word_box=True,
+        return_single_char_box=False,
+    )
+    original = engine.load_img(array)
+    prepared, record = engine.preprocess_img(original)
+    det, cls, rec, crops = engine.run_ocr_steps(prepared, record)
+    if _PER_LINE_CLS and cls.cls_res is not None:
+        verdicts = {i: (str(v[0]), float(v[1])) for i, v in enumerate(cls.cls_res)}
+    else:
+        verdicts = _sample_verdicts(engine, det.boxes, crops)
+    vertical, flipped = _orientation(det.boxes, verdicts)
+    result = engine.build_final_output(original, det, cls, rec, crops, record)
     if getattr(result, "txts", None) is None or getattr(result, "boxes", None) is None:
         return [], vertical, flipped
     texts = [str(t) for t in result.txts]
@@ -295,7 +434,10 @@ def read_page(image: Image.Image | np.ndarray[Any, Any]) -> PageReading:
     >>> reading.rotation, reading.words[0].text
     (90, 'INVOICE')
     """
-    array = _as_array(image)
+    return _on_worker(_read_page, _as_array(image))
+
+
+def _read_page(array: np.ndarray[Any, Any]) -> PageReading:
     rotation = 0
     words, vertical, flipped = _read_upright_or_retry(array)
     if vertical > 0.5:
@@ -357,17 +499,18 @@ def read_crop(image: Image.Image | np.ndarray[Any, Any]) -> tuple[str, float]:
     >>> read_crop(Image.open("captcha.png"))  # doctest: +SKIP
     ('x7Kq2', 0.97)
     """
-    engine = get_engine()
-    array = _as_array(image)
-    with _run_lock:
-        result = engine(
-            array,
-            use_det=False,
-            use_cls=False,
-            use_rec=True,
-            return_word_box=False,
-            return_single_char_box=False,
-        )
+    return _on_worker(_read_crop, _as_array(image))
+
+
+def _read_crop(array: np.ndarray[Any, Any]) -> tuple[str, float]:
+    result = get_engine()(
+        array,
+        use_det=False,
+        use_cls=False,
+        use_rec=True,
+        return_word_box=False,
+        return_single_char_box=False,
+    )
     if not result.txts:
         return "", 0.0
     return str(result.txts[0]), float(result.scores[0])

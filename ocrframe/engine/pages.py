@@ -17,6 +17,7 @@ than the selection, or empty. A number below 1 is a :class:`~ocrframe.errors.Pag
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Sequence
 from ctypes import c_int, c_ushort
 from typing import Any
@@ -84,10 +85,14 @@ def load_pages(content: bytes, *, pages: Sequence[int] | None = None, dpi: int =
     selected = _selection(pages)
     if kind == "pdf":
         return _load_pdf(content, selected, dpi)
-    result: list[Page] = []
-    for number, image in _image_frames(content, kind, selected):
-        result.append(_ocr_page(number, image, scale=1.0))
-    return result
+    read = _PageReader()
+    try:
+        for number, image in _image_frames(content, kind, selected):
+            read.ocr(number, image, scale=1.0)
+    except BaseException:
+        read.cancel()
+        raise
+    return read.pages()
 
 
 # --- selection and kinds -------------------------------------------------------------------------
@@ -114,7 +119,7 @@ def _wanted(number: int, selected: set[int] | None) -> bool:
 def _load_pdf(content: bytes, selected: set[int] | None, dpi: int) -> list[Page]:
     import pypdfium2 as pdfium
 
-    result: list[Page] = []
+    read = _PageReader()
     with _PDFIUM_LOCK:
         doc = _open_pdf(content)
         count = len(doc)
@@ -123,8 +128,9 @@ def _load_pdf(content: bytes, selected: set[int] | None, dpi: int) -> list[Page]
             number = index + 1
             if not _wanted(number, selected):
                 continue
-            # Every pdfium call holds the lock; OCR (the slow part) runs outside it, one page at
-            # a time, so a long scanned PDF never holds all its page images at once.
+            # Every pdfium call holds the lock; OCR (the slow part) runs outside it, on the OCR
+            # workers, a few pages at a time, so a long scanned PDF never holds all its page
+            # images at once.
             with _PDFIUM_LOCK:
                 try:
                     page = doc[index]
@@ -140,13 +146,16 @@ def _load_pdf(content: bytes, selected: set[int] | None, dpi: int) -> list[Page]
                         f"page {number} of the PDF cannot be read ({exc})", code="corrupt"
                     ) from exc
             if image is None:
-                result.append(Page(number, width, height, words, origin="text-layer"))
+                read.done(Page(number, width, height, words, origin="text-layer"))
             else:
-                result.append(_ocr_page(number, image, scale=scale, size=(width, height)))
+                read.ocr(number, image, scale=scale, size=(width, height))
+    except BaseException:
+        read.cancel()
+        raise
     finally:
         with _PDFIUM_LOCK:
             doc.close()
-    return result
+    return read.pages()
 
 
 def _has_text_layer(page: Any, letters: int) -> bool:
@@ -318,6 +327,58 @@ def reading_order(words: Sequence[Word]) -> list[Word]:
 
 
 # --- OCR -----------------------------------------------------------------------------------------
+
+
+class _PageReader:
+    """A document's pages in page order, the scanned ones read on the OCR workers.
+
+    Several pages of one document are read at once (as many as there are workers), and at most
+    one more is rendered and waiting: a long scanned document never holds all its images.
+    """
+
+    def __init__(self) -> None:
+        from ocrframe.engine import ocr
+
+        self._slots: list[Page | concurrent.futures.Future[Page]] = []
+        self._limit = ocr.workers() + 1
+
+    def done(self, page: Page) -> None:
+        """Add a page that needs no OCR."""
+        self._slots.append(page)
+
+    def ocr(
+        self,
+        number: int,
+        image: Image.Image,
+        *,
+        scale: float,
+        size: tuple[float, float] | None = None,
+    ) -> None:
+        """Queue a page to be read from ``image`` (see :func:`_ocr_page`)."""
+        from ocrframe.engine import ocr
+
+        running = [
+            s for s in self._slots if isinstance(s, concurrent.futures.Future) and not s.done()
+        ]
+        if len(running) >= self._limit:
+            concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+        self._slots.append(ocr.submit(_ocr_page, number, image, scale=scale, size=size))
+
+    def pages(self) -> list[Page]:
+        """Every page, in the order added, once read; the first page's error if one failed."""
+        try:
+            return [
+                s.result() if isinstance(s, concurrent.futures.Future) else s for s in self._slots
+            ]
+        except BaseException:
+            self.cancel()
+            raise
+
+    def cancel(self) -> None:
+        """Drop the pages not started yet (after an error: nobody will read their words)."""
+        for slot in self._slots:
+            if isinstance(slot, concurrent.futures.Future):
+                slot.cancel()
 
 
 def _ocr_page(

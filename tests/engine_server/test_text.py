@@ -86,7 +86,7 @@ NO_NETWORK = textwrap.dedent(
     from tools.synth.captchas import clean_text_image
     text, confidence = image_to_text(clean_text_image("Rt7wQ", seed=1))
     import ocrframe.engine.ocr as ocr
-    assert ocr._engine is not None, "the model was not loaded in this process"
+    assert ocr.engines_loaded() > 0, "the model was not loaded in this process"
     print(text, sorted(set(events)))
     """
 )
