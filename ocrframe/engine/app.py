@@ -457,9 +457,10 @@ def _recognise(
 
     loaded = load_pages(content, pages=pages, dpi=dpi)
     if model == "invoice":
-        from ocrframe.engine.invoice import extract_invoice
+        # an embedded e-invoice (Factur-X, ZUGFeRD, XRechnung) answers exactly, else the page
+        from ocrframe.engine.einvoice import read_invoice
 
-        result = extract_invoice(loaded)
+        result = read_invoice(content, loaded, pages)
     else:
         from ocrframe.engine.invoice import extract_text_lines
 
