@@ -12,15 +12,15 @@ import pypdfium2 as pdfium
 import pytest
 from reportlab.pdfgen import canvas
 
-from ocrframe.engine import einvoice
-from ocrframe.engine.einvoice import (
+from ocrframe import _einvoice as einvoice
+from ocrframe._einvoice import (
     READ_FROM,
     EInvoiceError,
     embedded_xml,
     parse_einvoice,
     read_einvoice,
-    read_invoice,
 )
+from ocrframe.engine.einvoice import read_invoice
 from ocrframe.engine.pages import load_pages
 
 CII = b"""<?xml version="1.0" encoding="UTF-8"?>

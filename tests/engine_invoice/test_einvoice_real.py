@@ -16,8 +16,8 @@ import pytest
 
 from benchmarks._realdata import REALDATA
 from benchmarks.bench_accuracy import HEADER_FIELDS, LINE_CELLS, Score, score_document
+from ocrframe._einvoice import READ_FROM, read_einvoice
 from ocrframe.engine.app import _recognise
-from ocrframe.engine.einvoice import READ_FROM, read_einvoice
 
 EINVOICES = REALDATA / "einvoices"
 
