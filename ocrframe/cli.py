@@ -175,6 +175,14 @@ _SERVICES = click.Choice(["docai", "capsolver"])
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--include-hidden", is_flag=True, help="Also read hidden files and folders.")
 @click.option(
+    "--einvoice",
+    type=click.Choice(["remote", "local"]),
+    default="remote",
+    show_default=True,
+    help="DocAI: 'local' answers PDFs with an embedded e-invoice (Factur-X, ZUGFeRD, "
+    "XRechnung) here from their XML, without sending them; 'remote' sends every file.",
+)
+@click.option(
     "--max-file-mb",
     type=click.FloatRange(min=0, min_open=True),
     default=DEFAULT_MAX_FILE_BYTES / 2**20,
@@ -208,6 +216,7 @@ def extract(
     refresh: bool,
     no_progress: bool,
     include_hidden: bool,
+    einvoice: str,
     max_file_mb: float,
     base_url: str | None,
 ) -> None:
@@ -249,6 +258,7 @@ def extract(
             out=out,
             max_file_bytes=int(max_file_mb * 1024 * 1024),
             include_hidden=include_hidden,
+            einvoice=einvoice,
         )
     except ConfigurationError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -270,6 +280,8 @@ def run_summary(summary: RunSummary, out: str) -> str:
         f"{summary.pending} pending ({summary.cached} from the cache, "
         f"{summary.requests} requests sent)"
     ]
+    if summary.read_locally:
+        lines.append(f"  {summary.read_locally} read here from their embedded e-invoice (not sent)")
     shown = 20
     for source, code, message in summary.failures[:shown]:
         lines.append(f"  failed: {source}: {code}: {message}")

@@ -293,7 +293,8 @@ class Panel:
     """The widget panel returned by :func:`panel`; display it in a notebook.
 
     Controls are attributes, so code and tests can drive it: ``service``, ``model``, ``path``,
-    ``browser``, ``files``, ``pages``, ``concurrency``, ``asynchronous``, ``refresh``,
+    ``browser``, ``files``, ``pages``, ``concurrency``, ``asynchronous``, ``local_einvoices``,
+    ``refresh``,
     ``use_cache``, ``run_button``, ``stop_button``, ``progress``, ``status``, ``errors``,
     ``tabs`` (one HTML child per table in :data:`TABLES`), ``save_path``, ``save_button``,
     ``save_status``. After a run, ``result`` holds the :class:`~ocrframe.Extraction` and
@@ -360,6 +361,10 @@ class Panel:
             style=style,
         )
         self.asynchronous = w.Checkbox(value=False, description="Asynchronous (DocAI)")
+        self.local_einvoices = w.Checkbox(
+            value=self._extra.pop("einvoice", "remote") == "local",
+            description="Read e-invoices here (DocAI; not sent)",
+        )
         self.refresh = w.Checkbox(value=False, description="Refresh (ignore cached answers)")
         self.use_cache = w.Checkbox(value=cache is not False, description="Cache answers")
         self.run_button = w.Button(description="Run", button_style="primary", icon="play")
@@ -396,7 +401,7 @@ class Panel:
                 self.browser,
                 self.files,
                 w.HBox([self.pages, self.pages_note]),
-                w.HBox([self.concurrency, self.asynchronous]),
+                w.HBox([self.concurrency, self.asynchronous, self.local_einvoices]),
                 w.HBox([self.use_cache, self.refresh]),
                 w.HBox([self.run_button, self.stop_button, self.progress, self.progress_out]),
                 self.status,
@@ -420,6 +425,7 @@ class Panel:
     def _load_models(self, preferred: str | None = None) -> None:
         service = self.service.value
         self.asynchronous.disabled = service != "docai"
+        self.local_einvoices.disabled = service != "docai"
         note = ""
         if service == "capsolver":
             options = model_options("capsolver")
@@ -517,6 +523,7 @@ class Panel:
         }
         if self.service.value == "docai":
             kwargs["asynchronous"] = bool(self.asynchronous.value)
+            kwargs["einvoice"] = "local" if self.local_einvoices.value else "remote"
         if not self.use_cache.value:
             kwargs["cache"] = False
         elif self._cache is not None:
@@ -634,6 +641,7 @@ class Panel:
             self.save_status.value = ""
         else:
             self.asynchronous.disabled = self.service.value != "docai"
+            self.local_einvoices.disabled = self.service.value != "docai"
             self.progress.bar_style = "danger" if self.error is not None else "success"
 
     def _show(self, ex: Extraction, elapsed_s: float) -> None:

@@ -28,6 +28,9 @@ Rules the loop keeps:
   fatal error is raised after the ledger is complete, with the partial :class:`Extraction` as its
   ``extraction`` attribute.
 - Identical content submitted twice in one run (two names, one file) is sent once.
+- With ``einvoice="local"`` (DocAI), a PDF that carries a readable e-invoice (Factur-X, ZUGFeRD,
+  XRechnung) is answered here from its XML and never sent; its row says ``read_locally``. Such
+  answers are cached under a key of their own, so they never stand in for the service's.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ import stamina
 
 from ocrframe._cache import ResponseCache, key_function
 from ocrframe._documents import MULTI_PAGE_KINDS, count_pages, page_pngs
+from ocrframe._einvoice import READ_FROM, EInvoiceError, read_einvoice
 from ocrframe._frames import TABLES, Extraction, record_status
 from ocrframe._inputs import (
     InputFile,
@@ -71,6 +75,7 @@ from ocrframe.errors import (
 )
 from ocrframe.services.docai import (
     file_id_of,
+    local_answer,
     pending_answer,
     per_file_answers,
     recognition_status,
@@ -138,6 +143,15 @@ INTERNAL_ERROR = "internal_error"
 
 Action = Literal["cached", "poll", "submit"]
 
+# Finding and parsing the XML takes a few milliseconds; past this size the hop to a thread
+# is cheaper than holding the loop.
+_LOCAL_INLINE_BYTES = 256 * 1024
+
+#: Who reads a PDF's embedded e-invoice: ``"remote"`` (the service gets every file, the default)
+#: or ``"local"`` (ocrframe reads the XML itself and sends only the other files).
+EInvoiceReading = Literal["remote", "local"]
+EINVOICE_CHOICES: tuple[str, ...] = ("remote", "local")
+
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
@@ -166,6 +180,7 @@ class BatchOptions:
     refresh: bool = False
     max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES
     include_hidden: bool = False
+    einvoice: EInvoiceReading = "remote"
 
     @property
     def pages_text(self) -> str | None:
@@ -201,6 +216,7 @@ def make_options(
     refresh: bool = False,
     max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
     include_hidden: bool = False,
+    einvoice: str = "remote",
 ) -> BatchOptions:
     """Validate a run's settings; raise :class:`ConfigurationError` / :class:`PageRangeError`.
 
@@ -250,6 +266,10 @@ def make_options(
     for name, flag in (("refresh", refresh), ("include_hidden", include_hidden)):
         if not isinstance(flag, bool):
             raise ConfigurationError(f"{name} must be True or False, not {flag!r}")
+    if einvoice not in EINVOICE_CHOICES:
+        raise ConfigurationError(f"einvoice must be 'remote' or 'local', not {einvoice!r}")
+    if einvoice == "local" and service != "docai":
+        raise ConfigurationError("einvoice is a DocAI option; CapSolver has no such thing")
     return BatchOptions(
         service=cast(Service, service),
         model=model,
@@ -268,6 +288,7 @@ def make_options(
         refresh=refresh,
         max_file_bytes=max_file_bytes,
         include_hidden=include_hidden,
+        einvoice=cast(EInvoiceReading, einvoice),
     )
 
 
@@ -402,6 +423,8 @@ class Outcome:
     elapsed_s: float | None = None
     # Recorded later, by the background task that polls for it (asynchronous DocAI).
     deferred: bool = False
+    # Read here from the file's embedded e-invoice; nothing was sent.
+    local: bool = False
 
 
 @dataclass(slots=True)
@@ -427,6 +450,8 @@ class RunSummary:
     pending: int = 0
     cached: int = 0
     requests: int = 0
+    #: Files answered here from their embedded e-invoice, not sent (``einvoice="local"``).
+    read_locally: int = 0
     failures: list[tuple[str, str, str]] = field(default_factory=list)
     aborted: OcrframeError | None = None
 
@@ -701,6 +726,15 @@ class _Run:
             )
             for rendered in (False, True)
         }
+        # Answers read here from a file's own e-invoice: a key no service answer can have.
+        self._local_key = key_function(
+            service=options.service, model=self.model, options={"host": "local", "read": READ_FROM}
+        )
+        self._reads_einvoices = (
+            options.service == "docai"
+            and options.einvoice == "local"
+            and (options.pages is None or 1 in options.pages)
+        )
         self._record_opts = _record_options(options)
         self._inflight: dict[str, asyncio.Future[Outcome]] = {}
         self._background: set[asyncio.Task[None]] = set()
@@ -907,6 +941,12 @@ class _Run:
             code, _, message = unit.kind[1:].partition(":")
             await self._emit(unit, Outcome(error_code=code, error_message=message))
             return
+        if self._reads_einvoices and unit.kind == "pdf" and unit.page is None:
+            # Before the stopped check: reading a file's own XML sends nothing.
+            local = await self._read_einvoice(unit)
+            if local is not None:
+                await self._emit(unit, local)
+                return
         if self.stopped is not None:
             # Nothing more is sent; an answer already paid for is still used.
             known = None
@@ -945,6 +985,34 @@ class _Run:
                 future.set_result(outcome)
         if not outcome.deferred:
             await self._emit(unit, outcome)
+
+    async def _read_einvoice(self, unit: _Unit) -> Outcome | None:
+        """The answer from the file's embedded e-invoice, or None: then the service gets it.
+
+        An attachment that cannot be read is left to the service too (it may read the page).
+        """
+        content = cast(bytes, unit.content)
+        started = time.monotonic()
+        try:
+            if unit.size < _LOCAL_INLINE_BYTES:
+                result = read_einvoice(content)
+            else:
+                result = await asyncio.to_thread(read_einvoice, content)
+        except EInvoiceError:
+            return None
+        if result is None:
+            return None
+        answer = local_answer(result, file_id=f"local-{unit.sha256[:16]}", read_from=READ_FROM)
+        if self.cache is not None:
+            self.cache.put(
+                self._local_key(unit.sha256, None),
+                answer,
+                sha256=unit.sha256,
+                service=self.options.service,
+                model=self.model,
+                page=None,
+            )
+        return Outcome(response=answer, elapsed_s=time.monotonic() - started, local=True)
 
     async def _obtain(self, unit: _Unit) -> Outcome:
         cache = self.cache
@@ -1150,6 +1218,7 @@ class _Run:
 
     async def _emit(self, unit: _Unit, outcome: Outcome) -> None:
         self.ledger.summary.requests += outcome.attempts
+        self.ledger.summary.read_locally += outcome.local
         await self.ledger.add(
             DocumentRecord(
                 source=unit.item.source,
@@ -1347,6 +1416,7 @@ async def extract_async(
     out: str | os.PathLike[str] | None = None,
     max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
     include_hidden: bool = False,
+    einvoice: str = "remote",
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Extraction:
     """Recognise every file under ``paths`` with DocAI or CapSolver; return the tables.
@@ -1366,6 +1436,11 @@ async def extract_async(
     it. ``progress``: ``True`` shows a tqdm bar (a widget in Jupyter), ``False`` nothing, and a
     callable is called as ``progress(done, total)`` after every unit instead (on the loop the
     batch runs on).
+
+    ``einvoice="local"`` (DocAI): a PDF carrying an e-invoice (Factur-X, ZUGFeRD, XRechnung; CII
+    or UBL) is answered here, exactly, from its XML, and is neither sent nor paid for; only the
+    other files go to the service. Its ``documents`` row has ``read_locally`` =
+    ``"einvoice-xml"``. The default, ``"remote"``, sends every file: the service chosen reads it.
 
     Every file ends exactly once in ``documents`` as ``ok``, ``failed`` or ``pending``. A bad
     key or an empty balance raises that error (a :class:`RunAbortedError`) once the ledger is

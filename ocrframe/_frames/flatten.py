@@ -123,6 +123,7 @@ class _Builder:
         d["cached"].append(rec.cached)
         d["submitted_at"].append(rec.submitted_at)
         d["elapsed_s"].append(rec.elapsed_s)
+        d["read_locally"].append(got.read_locally)
 
     def tables(self, *, dayfirst: bool) -> dict[str, pa.Table]:
         """Build every table, one Arrow construction per column."""

@@ -42,6 +42,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("cached", pa.bool_()),
             ("submitted_at", pa.timestamp("us", tz="UTC")),
             ("elapsed_s", pa.float64()),
+            ("read_locally", _str),
         ]
     ),
     "fields": pa.schema(

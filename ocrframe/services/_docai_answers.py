@@ -33,10 +33,12 @@ from ocrframe.services._http import describe
 from ocrframe.services._reading import MALFORMED, Cells, Reading, short, text_of
 
 __all__ = [
+    "LOCAL_MARK",
     "RECOGNITION_FAILED",
     "SERVICE",
     "RecognitionStatus",
     "file_id_of",
+    "local_answer",
     "looks_like",
     "pending_answer",
     "per_file_answers",
@@ -49,6 +51,10 @@ __all__ = [
 SERVICE = "docai"
 #: ``error_code`` of a file the service could not recognise (``recognizeStatus`` ``"0"``).
 RECOGNITION_FAILED = "recognition_failed"
+
+#: The envelope key of an answer ocrframe made itself instead of asking the service (not part of
+#: DocAI's wire format; its value says what was read, e.g. ``"einvoice-xml"``).
+LOCAL_MARK = "ocrframeReadLocally"
 
 RecognitionStatus = Literal["ok", "failed", "pending"]
 _STATUSES: dict[str, RecognitionStatus] = {"1": "ok", "0": "failed", "2": "pending"}
@@ -205,6 +211,23 @@ def looks_like(answer: object) -> bool:
 # --------------------------------------------------------------------------- reading
 
 
+def local_answer(result: dict[str, Any], *, file_id: str, read_from: str) -> dict[str, Any]:
+    """An identify answer for a file read on this machine instead of by the service.
+
+    Shaped like the service's own (so the cache, the tables and the batch engine treat it like
+    any answer), without a ``requestId`` (no request was made), and marked with
+    :data:`LOCAL_MARK` = ``read_from``, which the documents table shows as ``read_locally``.
+
+    >>> local_answer({"fieldList": []}, file_id="local-1", read_from="einvoice-xml")["data"]
+    {'fileId': 'local-1', 'recognizeStatus': '1', 'result': {'fieldList': []}}
+    """
+    return {
+        "code": 200,
+        "data": {"fileId": file_id, "recognizeStatus": "1", "result": result},
+        LOCAL_MARK: read_from,
+    }
+
+
 def read_answer(answer: dict[str, Any]) -> Reading:
     """Read one DocAI answer (envelope, ``data`` object or bare ``result``) into a Reading.
 
@@ -218,6 +241,8 @@ def read_answer(answer: dict[str, Any]) -> Reading:
     path = ""
     data: Any
     resp = answer
+    mark = resp.get(LOCAL_MARK)
+    out.read_locally = None if mark is None else str(mark)
     if "code" in resp or "requestId" in resp or "data" in resp:
         rid = resp.get("requestId")
         out.request_id = None if rid is None else str(rid)

@@ -58,6 +58,9 @@ class Reading:
     items: Cells | None = None
     taxes: Cells | None = None
     texts: list[str | None] | None = None
+    #: Not None when no service answered: ocrframe read the file itself (``"einvoice-xml"``: its
+    #: embedded e-invoice) and did not send it.
+    read_locally: str | None = None
 
     @property
     def id(self) -> str | None:

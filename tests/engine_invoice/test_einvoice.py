@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import pypdfium2 as pdfium
 import pytest
 from reportlab.pdfgen import canvas
 
@@ -22,6 +21,7 @@ from ocrframe._einvoice import (
 )
 from ocrframe.engine.einvoice import read_invoice
 from ocrframe.engine.pages import load_pages
+from tools.synth.einvoices import attach
 
 CII = b"""<?xml version="1.0" encoding="UTF-8"?>
 <!-- a licence comment before the root, as official samples have -->
@@ -396,15 +396,7 @@ def _pdf(text: str, attachments: dict[str, bytes]) -> bytes:
     page = canvas.Canvas(buffer)
     page.drawString(72, 760, text)
     page.save()
-    doc = pdfium.PdfDocument(buffer.getvalue())
-    try:
-        for name, data in attachments.items():
-            doc.new_attachment(name).set_data(data)
-        out = io.BytesIO()
-        doc.save(out)
-    finally:
-        doc.close()
-    return out.getvalue()
+    return attach(buffer.getvalue(), attachments)
 
 
 def test_a_pdf_with_factur_x_attached_is_read_from_the_xml() -> None:

@@ -52,9 +52,14 @@ def test_without_key_lists_the_engines_models_by_name_and_id(folder: Path, tmp_p
     # CapSolver: its modules; the DocAI-only option is off.
     p.service.value = "capsolver"
     assert [v for _, v in p.model.options] == ["common", "queueit"]
-    assert p.asynchronous.disabled
+    assert p.asynchronous.disabled and p.local_einvoices.disabled
+    assert "einvoice" not in p.extract_arguments()
     p.service.value = "docai"
     assert "invoice" in [v for _, v in p.model.options] and not p.asynchronous.disabled
+    # Reading e-invoices here is opt-in: the service gets every file unless it is ticked.
+    assert not p.local_einvoices.disabled and p.extract_arguments()["einvoice"] == "remote"
+    p.local_einvoices.value = True
+    assert p.extract_arguments()["einvoice"] == "local"
     # The panel displays as a widget, and its repr names no key.
     assert "application/vnd.jupyter.widget-view+json" in p._repr_mimebundle_()
     assert "ocrframe panel" in repr(p)

@@ -171,7 +171,7 @@ def test_expected_columns_per_design() -> None:
     assert SCHEMAS["documents"].names == [
         "source", "sha256", "bytes", "service", "model", "page", "pages", "status", "file_id",
         "task_id", "request_id", "recognize_status", "error_code", "error_message", "attempts",
-        "cached", "submitted_at", "elapsed_s",
+        "cached", "submitted_at", "elapsed_s", "read_locally",
     ]  # fmt: skip
     assert SCHEMAS["fields"].names == [
         "source",
