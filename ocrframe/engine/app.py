@@ -9,8 +9,9 @@ One Starlette app serves both services at their real paths:
   currentTimeMillis}``.
 - CapSolver: ``POST /createTask`` (ImageToTextTask), ``/getTaskResult``, ``/getBalance``. Envelope
   ``{errorId, errorCode, errorDescription, ...}``.
-- The engine's own: ``GET /_engine/requests`` (the request log) and
-  ``POST /_engine/requests/clear``.
+- The engine's own: ``GET /_engine/requests`` (the request log: each API request's time, path,
+  file sha256, HTTP status, injected fault, and ``in_flight``, the API requests being answered
+  when it arrived, itself included) and ``POST /_engine/requests/clear``.
 
 Choices where the services' pages are silent:
 
@@ -175,6 +176,9 @@ class _LogEntry:
     status: int | None = None
     fault: str | None = None
     aborted: bool = False
+    # API requests being answered when this one arrived, itself included.
+    in_flight: int = 0
+    counted: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -183,6 +187,7 @@ class _LogEntry:
             "sha256": self.sha256,
             "status": self.status,
             "fault": self.fault,
+            "in_flight": self.in_flight,
         }
 
 
@@ -200,6 +205,7 @@ class _Engine:
         self.jobs: OrderedDict[str, _Job] = OrderedDict()
         self.tasks: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.log: deque[_LogEntry] = deque(maxlen=config.log_limit)
+        self.in_flight = 0
         self._ids = itertools.count(1)
 
     async def run(self, fn: Callable[[], T]) -> T:
@@ -226,8 +232,18 @@ class _Engine:
     def log_start(self, path: str) -> _LogEntry:
         entry = _LogEntry(time=time.time(), path=path)
         with self.lock:
+            self.in_flight += 1
+            entry.in_flight = self.in_flight
+            entry.counted = True
             self.log.append(entry)
         return entry
+
+    def log_end(self, entry: _LogEntry) -> None:
+        """The request is answered (or dropped): it no longer counts as in flight."""
+        with self.lock:
+            if entry.counted:
+                entry.counted = False
+                self.in_flight -= 1
 
 
 def _engine(request: Request) -> _Engine:
@@ -353,6 +369,8 @@ async def _reset_connection(request: Request) -> Response:
     if sock is not None:
         # Linger 0: close() sends RST instead of FIN, so the client sees a reset, not an EOF.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    # From here on the client may already be sending its next request: this one is over.
+    _engine(request).log_end(entry)
     transport.abort()
     # Let the server notice the lost connection, so it sends nothing and logs nothing.
     for _ in range(3):
@@ -783,7 +801,18 @@ class _EngineASGI:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        entry = None if path.startswith("/_engine/") else self.engine.log_start(path)
+        if path.startswith("/_engine/"):
+            await self._answer(scope, receive, send, path, None)
+            return
+        entry = self.engine.log_start(path)
+        try:
+            await self._answer(scope, receive, send, path, entry)
+        finally:
+            self.engine.log_end(entry)
+
+    async def _answer(
+        self, scope: Scope, receive: Receive, send: Send, path: str, entry: _LogEntry | None
+    ) -> None:
         scope["ocrframe.entry"] = entry
         # uvicorn passes the bound method RequestResponseCycle.send; its transport lets a reset
         # fault drop the connection without an answer. None in-process.

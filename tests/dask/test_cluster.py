@@ -1,0 +1,174 @@
+"""ocrframe.dask on a real LocalCluster (2 worker processes) against `ocrframe serve`."""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import signal
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import ocrframe
+import ocrframe.dask as od
+
+IDENTIFY = "/api/identify/file/v2/identifyByEncodeString"
+# Every fault the server knows but "timeout": a request the client gave up on keeps running on the
+# server, which would count it as in flight while the client's slot is already free again.
+FAULTS = "429,500,502,503,reset,invalid_json,service_error,status_0,status_2"
+OPTIONS: dict[str, Any] = {
+    "service": "docai",
+    "model": "text",
+    "retries": 10,
+    "request_timeout": 10.0,
+    "poll_interval": 0.05,
+    "concurrency": 6,
+}
+
+
+@pytest.fixture(autouse=True)
+def _quiet_retries() -> None:
+    logging.getLogger("stamina").setLevel(logging.ERROR)
+
+
+def _documents_key(ex: ocrframe.Extraction) -> pd.DataFrame:
+    cols = ["source", "sha256", "bytes", "service", "model", "pages", "status", "error_code"]
+    return ex.documents[cols].sort_values("source").reset_index(drop=True)
+
+
+def _fields_key(ex: ocrframe.Extraction) -> pd.DataFrame:
+    cols = ["source", "page", "key", "value"]
+    return ex.fields[cols].sort_values(cols).reset_index(drop=True)
+
+
+async def test_500_files_on_two_workers_each_once_ok_as_on_one_machine_and_again_sends_nothing(
+    tmp_path: Path,
+    cluster: Any,
+    engine_server: Callable[..., Any],
+    pdfs: Callable[[Path, int], list[Path]],
+    no_waits: object,
+) -> None:
+    files = pdfs(tmp_path / "in", 500)
+    server = engine_server(fault_rate=0.2, seed=5, fault_kinds=FAULTS)
+    out = tmp_path / "out"
+    ex = od.extract(
+        tmp_path / "in",
+        client=cluster,
+        out=out,
+        base_url=server.url,
+        cache=str(tmp_path / "cache.sqlite3"),
+        partition_size=40,
+        progress=False,
+        **OPTIONS,
+    )
+    docs = ex.documents
+    assert sorted(docs["source"]) == sorted(p.name for p in files)  # each exactly once
+    assert docs["status"].eq("ok").all(), docs["error_code"].value_counts()
+    assert ex.summary.ok == 500 and ex.summary.partitions == 13 and ex.summary.skipped == 0
+    log = server.request_log()
+    faults = collections.Counter(e["fault"] for e in log if e["fault"])
+    assert {"429", "500", "reset", "status_0", "status_2"} <= set(faults), faults
+    # The limit holds for the whole cluster, not per worker.
+    assert max(e["in_flight"] for e in log) <= OPTIONS["concurrency"]
+    # Every request the workers made is counted in the summary.
+    assert ex.summary.requests == sum(1 for e in log if e["path"] == IDENTIFY)
+
+    # The same run on one machine gives the same tables, order aside.
+    single = await ocrframe.extract_async(
+        tmp_path / "in",
+        base_url=server.url,
+        cache=tmp_path / "single.sqlite3",
+        progress=False,
+        **OPTIONS,
+    )
+    pd.testing.assert_frame_equal(_documents_key(ex), _documents_key(single))
+    pd.testing.assert_frame_equal(_fields_key(ex), _fields_key(single))
+
+    # The dataset is the ledger: a second call sends nothing and writes nothing.
+    parts = sorted(os.listdir(out / "documents"))
+    server.clear_log()
+    again = od.extract(
+        tmp_path / "in",
+        client=cluster,
+        out=out,
+        base_url=server.url,
+        cache=False,  # not even a local cache: the dataset alone says what is done
+        partition_size=40,
+        progress=False,
+        **OPTIONS,
+    )
+    assert server.request_log() == []
+    assert again.summary.skipped == 500 and again.summary.requests == 0
+    assert sorted(os.listdir(out / "documents")) == parts
+    assert _documents_key(again).equals(_documents_key(ex))
+
+    # The tables as Dask DataFrames.
+    tables = od.tables(out)
+    assert sorted(tables.documents["source"].compute()) == sorted(p.name for p in files)
+    assert len(tables.fields.compute()) == len(ex.fields) == 500
+
+
+def test_a_worker_killed_mid_run_each_file_once_and_nothing_finished_sent_again(
+    tmp_path: Path,
+    cluster: Any,
+    engine_server: Callable[..., Any],
+    pdfs: Callable[[Path, int], list[Path]],
+) -> None:
+    files = pdfs(tmp_path / "in", 300)
+    # A little latency keeps the run going long enough to kill a worker in the middle of it.
+    server = engine_server(fault_rate=0.2, seed=9, fault_kinds=FAULTS, latency_ms=20)
+    cache = tmp_path / "cache.sqlite3"  # one machine: the workers share this local cache
+    pids_before = cluster.run(os.getpid)
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["ex"] = od.extract(
+                tmp_path / "in",
+                client=cluster,
+                out=tmp_path / "out",
+                base_url=server.url,
+                cache=str(cache),
+                partition_size=20,
+                progress=False,
+                **OPTIONS,
+            )
+        except BaseException as exc:  # reported by the assertion below
+            outcome["error"] = exc
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    # The event: a third of the files answered (the server's request log says so).
+    while len(server.request_log()) < 100 and runner.is_alive():
+        time.sleep(0.05)
+    busy = [addr for addr, keys in cluster.processing().items() if keys]
+    assert busy, "no worker was running a partition"
+    victim = pids_before[busy[0]]
+    killed_at = time.time()
+    os.kill(victim, signal.SIGKILL)
+    runner.join(timeout=300)
+    assert not runner.is_alive()
+    assert "error" not in outcome, outcome.get("error")
+    ex = outcome["ex"]
+    assert victim not in cluster.run(os.getpid).values()  # it was really killed (and replaced)
+
+    docs = ex.documents
+    assert sorted(docs["source"]) == sorted(p.name for p in files)  # each exactly once
+    assert docs["status"].eq("ok").all(), docs["error_code"].value_counts()
+    # No finished file sent again: once its answer was stored, no request for it followed.
+    with sqlite3.connect(cache) as db:
+        rows = db.execute("SELECT sha256, min(stored_at) FROM answers GROUP BY sha256")
+        stored = dict(rows.fetchall())
+    log = [e for e in server.request_log() if e["path"] == IDENTIFY]
+    assert set(stored) == set(docs["sha256"])
+    late = [e for e in log if e["time"] > stored[e["sha256"]]]
+    assert late == []
+    # Some files were finished before the kill: the re-run of its partition skipped them.
+    assert any(t < killed_at for t in stored.values())
