@@ -57,10 +57,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # `ocrframe.widgets.panel()` after a plain `import ocrframe` (the documented spelling); the
-    # module imports ipywidgets, so it is loaded on first use rather than with the package.
-    if name == "widgets":
+    # `ocrframe.widgets.panel()` / `ocrframe.dask.extract()` after a plain `import ocrframe` (the
+    # documented spelling); they import ipywidgets / Dask, so each is loaded on first use.
+    if name in ("widgets", "dask"):
         import importlib
 
-        return importlib.import_module("ocrframe.widgets")
+        return importlib.import_module(f"ocrframe.{name}")
     raise AttributeError(f"module 'ocrframe' has no attribute {name!r}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,7 +15,7 @@ from ocrframe._batch import (
 )
 
 if TYPE_CHECKING:
-    from ocrframe._batch import RunSummary
+    from ocrframe._batch import DatasetExtraction, RunSummary
 
 
 @click.group()
@@ -195,6 +195,21 @@ _SERVICES = click.Choice(["docai", "capsolver"])
     help="Service URL (else DOCAI_BASE_URL / "
     "CAPSOLVER_API_BASE, else the public API; no key at all: the embedded engine).",
 )
+@click.option(
+    "--dask",
+    "dask_address",
+    default=None,
+    metavar="ADDRESS",
+    help="Run on a Dask cluster: its scheduler's address (tcp://host:8786), or local:N for a "
+    "local cluster of N worker processes (needs the dask extra). Concurrency and rate limit "
+    "hold for the whole cluster.",
+)
+@click.option(
+    "--partition-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --dask: files per task (default 100).",
+)
 def extract(
     paths: tuple[str, ...],
     service: str,
@@ -219,12 +234,15 @@ def extract(
     einvoice: str,
     max_file_mb: float,
     base_url: str | None,
+    dask_address: str | None,
+    partition_size: int | None,
 ) -> None:
     """Recognise every file in PATHS (folders searched recursively) into a Parquet dataset.
 
     Keys come from DOCAI_API_KEY / CAPSOLVER_API_KEY. Exit status: 0 when every file is ok or
     pending, 1 when some failed (or the run was stopped), 2 for a usage error.
     """
+    import functools
     import logging
 
     from ocrframe._batch import DatasetExtraction, RunSummary
@@ -233,6 +251,10 @@ def extract(
 
     if cache_path is not None and no_cache:
         raise click.UsageError("--cache and --no-cache exclude each other")
+    if partition_size is not None and dask_address is None:
+        raise click.UsageError("--partition-size goes with --dask")
+    if dask_address is not None:
+        run_extract = functools.partial(_on_dask, dask_address, partition_size)
     # One line per retry is noise in a terminal: the summary and the table say what failed.
     logging.getLogger("stamina").setLevel(logging.ERROR)
     try:
@@ -273,6 +295,19 @@ def extract(
         raise SystemExit(1)
 
 
+def _on_dask(
+    address: str, partition_size: int | None, paths: Any, **options: Any
+) -> DatasetExtraction:
+    """``ocrframe.dask.extract`` on the cluster ``--dask`` names (started here for local:N)."""
+    try:
+        import ocrframe.dask
+    except ImportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    sized: dict[str, Any] = {} if partition_size is None else {"partition_size": partition_size}
+    with ocrframe.dask.connect(address) as client:
+        return ocrframe.dask.extract(paths, client=client, **sized, **options)
+
+
 def run_summary(summary: RunSummary, out: str) -> str:
     """The end-of-run summary: counts by status, cached, the failed files and their reasons."""
     lines = [
@@ -289,6 +324,9 @@ def run_summary(summary: RunSummary, out: str) -> str:
         lines.append(f"  ... and {summary.failed - shown} more failed (see the documents table)")
     if summary.pending:
         lines.append("  pending: still recognising; run the same command again to collect them")
+    skipped = getattr(summary, "skipped", 0)
+    if skipped:
+        lines.append(f"  {skipped} files skipped: the dataset holds them as ok already")
     lines.append(f"dataset: {out}")
     return "\n".join(lines)
 

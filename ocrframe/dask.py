@@ -47,14 +47,14 @@ except ImportError as _missing:  # pragma: no cover - exercised only without the
         f"({_missing}); install the extra: pip install 'ocrframe[dask]'"
     ) from _missing
 
+import contextlib
 import glob
 import hashlib
 import json
 import math
 import os
 import uuid
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
@@ -63,21 +63,27 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import ocrframe.errors as _errors
-from ocrframe.batch import DatasetExtraction, RunSummary, host_of, key_options, make_options
+from ocrframe._batch import DatasetExtraction, RunSummary, host_of, key_options, make_options
+from ocrframe._frames import SCHEMAS, TABLES, Extraction
+from ocrframe._frames.dataset import _without
+from ocrframe._inputs import PathArg, iter_inputs, sha256_hex
 from ocrframe.errors import ConfigurationError, OcrframeError
-from ocrframe.frames import SCHEMAS, TABLES, Extraction
-from ocrframe.inputs import PathArg, iter_inputs, sha256_hex
-from ocrframe.parquet import _without
 
-__all__ = ["DEFAULT_PARTITION_SIZE", "ClusterSummary", "Tables", "extract", "tables"]
+__all__ = [
+    "DEFAULT_PARTITION_SIZE",
+    "ClusterSummary",
+    "Tables",
+    "connect",
+    "extract",
+    "parse_address",
+    "tables",
+]
 
 #: Files per partition (one task each). Small enough that the last tasks do not keep most of the
 #: cluster idle, large enough that a task's fixed costs (a client, a part file) are spread thin.
 DEFAULT_PARTITION_SIZE = 100
 #: Failed units listed in a ClusterSummary (the documents table has every one).
 MAX_FAILURES = 1000
-#: Threads that read the documents columns of the dataset's parts (a ledger check).
-LEDGER_READERS = 8
 
 _OPTION_NAMES = frozenset(make_options.__kwdefaults__ or ())
 _PREFIX = "part-"
@@ -88,7 +94,7 @@ _DocKey = tuple[str, str, str]
 
 @dataclass(slots=True)
 class ClusterSummary(RunSummary):
-    """What one cluster run did, over every partition: a :class:`ocrframe.batch.RunSummary` plus
+    """What one cluster run did, over every partition: a :class:`ocrframe._batch.RunSummary` plus
     ``skipped`` (files the dataset already held as ``ok`` for the same content and options: not
     read by the engine, not sent, not written again) and ``partitions`` (tasks submitted)."""
 
@@ -258,26 +264,32 @@ def _is_part(path: str) -> bool:
 def read_ledger(out: str) -> list[tuple[_DocKey, str, str]]:
     """Every ``documents`` row of the dataset at ``out``: ``(key, status, part name)``.
 
-    The cluster-wide ledger check reads only these four columns, part files in parallel.
+    The cluster-wide ledger check reads only these four columns, every part file at once in
+    Arrow's own threads.
     """
+    import pyarrow.dataset as ds
+    from fsspec.implementations.local import LocalFileSystem as LocalFS
+    from pyarrow.fs import FSSpecHandler, LocalFileSystem, PyFileSystem
+
     fs, root = _filesystem(out)
     parts = _documents_parts(fs, root)
-
-    def read(path: str) -> list[tuple[_DocKey, str, str]]:
-        with fs.open(path, "rb") as handle:
-            cols = pq.read_table(handle, columns=["source", "sha256", "page", "status"]).to_pydict()
-        name = path.rsplit("/", 1)[-1]
-        return [
+    if not parts:
+        return []
+    local = isinstance(fs, LocalFS)
+    arrow_fs = LocalFileSystem() if local else PyFileSystem(FSSpecHandler(fs))
+    dataset = ds.dataset(parts, format="parquet", filesystem=arrow_fs)
+    rows: list[tuple[_DocKey, str, str]] = []
+    columns = ["source", "sha256", "page", "status"]
+    for tagged in dataset.scanner(columns=columns).scan_batches():
+        name = tagged.fragment.path.rsplit("/", 1)[-1]
+        cols = tagged.record_batch.to_pydict()
+        rows.extend(
             ((str(src), sha or "", "" if page is None else str(page)), str(status), name)
             for src, sha, page, status in zip(
                 cols["source"], cols["sha256"], cols["page"], cols["status"], strict=True
             )
-        ]
-
-    if not parts:
-        return []
-    with ThreadPoolExecutor(min(LEDGER_READERS, len(parts))) as pool:
-        return [row for rows in pool.map(read, parts) for row in rows]
+        )
+    return rows
 
 
 def _write_atomically(fs: Any, root: str, name: str, tables: dict[str, pa.Table]) -> None:
@@ -647,6 +659,44 @@ def _add(total: RunSummary, part: RunSummary) -> None:
     total.requests += part.requests
     room = MAX_FAILURES - len(total.failures)
     total.failures.extend(part.failures[: max(room, 0)])
+
+
+def parse_address(address: str) -> tuple[str | None, int | None]:
+    """A scheduler's address, or ``local:N`` (a local cluster of N worker processes).
+
+    >>> parse_address("local:2"), parse_address("tcp://10.0.0.5:8786")
+    ((None, 2), ('tcp://10.0.0.5:8786', None))
+    """
+    if address.startswith("local:"):
+        count = address.removeprefix("local:")
+        if not count.isdigit() or int(count) < 1:
+            raise ConfigurationError(f"local:N needs a number of worker processes, not {address!r}")
+        return None, int(count)
+    if not address.strip():
+        raise ConfigurationError("a Dask scheduler address (tcp://host:8786) or local:N is needed")
+    return address, None
+
+
+@contextlib.contextmanager
+def connect(address: str) -> Iterator[Any]:
+    """A :class:`distributed.Client` of the scheduler at ``address``, or, for ``local:N``, of a
+    new local cluster of N worker processes (one thread each, no dashboard), closed on exit.
+
+    >>> with ocrframe.dask.connect("local:2") as client:  # doctest: +SKIP
+    ...     ocrframe.dask.extract("scans/", out="out/scans", client=client)
+    """
+    scheduler, workers = parse_address(address)
+    api: Any = distributed  # untyped
+    with contextlib.ExitStack() as stack:
+        if workers is not None:
+            target = stack.enter_context(
+                api.LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                )
+            )
+        else:
+            target = scheduler
+        yield stack.enter_context(api.Client(target))
 
 
 def tables(out: str | os.PathLike[str]) -> Tables:

@@ -15,9 +15,11 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 import ocrframe
 import ocrframe.dask as od
+from ocrframe.cli import main
 
 IDENTIFY = "/api/identify/file/v2/identifyByEncodeString"
 # Every fault the server knows but "timeout": a request the client gave up on keeps running on the
@@ -172,3 +174,55 @@ def test_a_worker_killed_mid_run_each_file_once_and_nothing_finished_sent_again(
     assert late == []
     # Some files were finished before the kill: the re-run of its partition skipped them.
     assert any(t < killed_at for t in stored.values())
+
+
+def test_the_cli_runs_on_the_cluster_it_is_given_and_says_what_it_skipped(
+    tmp_path: Path,
+    cluster: Any,
+    engine_server: Callable[..., Any],
+    pdfs: Callable[[Path, int], list[Path]],
+) -> None:
+    pdfs(tmp_path / "in", 30)
+    (tmp_path / "in" / "broken.pdf").write_bytes(b"%PDF-1.4 nothing else")
+    server = engine_server()
+    args = [
+        "extract",
+        str(tmp_path / "in"),
+        "--model",
+        "text",
+        "--base-url",
+        server.url,
+        "--out",
+        str(tmp_path / "out"),
+        "--cache",
+        str(tmp_path / "cache.sqlite3"),
+        "--dask",
+        cluster.scheduler.address,
+        "--partition-size",
+        "8",
+        "--no-progress",
+    ]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 1, first.output  # the broken file failed
+    assert "31 documents: 30 ok, 1 failed, 0 pending (0 from the cache" in first.output
+    assert "failed: broken.pdf: corrupt:" in first.output
+    again = CliRunner().invoke(main, args)
+    # The failed file is tried again; the 30 done are not even read by the engine.
+    assert "1 documents: 0 ok, 1 failed" in again.output, again.output
+    assert "30 files skipped: the dataset holds them as ok already" in again.output
+    docs = ocrframe.read_parquet(tmp_path / "out").documents
+    expected = [f"doc-{i:04d}.pdf" for i in range(30)] + ["broken.pdf"]
+    assert sorted(docs["source"]) == sorted(expected)
+
+
+def test_the_cli_refuses_a_bad_cluster_address(tmp_path: Path) -> None:
+    (tmp_path / "a.pdf").write_bytes(b"%PDF-1.4")
+    result = CliRunner().invoke(
+        main, ["extract", str(tmp_path), "--out", str(tmp_path / "o"), "--dask", "local:zero"]
+    )
+    assert result.exit_code == 2
+    assert "local:N needs a number of worker processes" in result.output
+    alone = CliRunner().invoke(
+        main, ["extract", str(tmp_path), "--out", str(tmp_path / "o"), "--partition-size", "5"]
+    )
+    assert alone.exit_code == 2 and "--partition-size goes with --dask" in alone.output

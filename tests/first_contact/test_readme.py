@@ -207,36 +207,44 @@ def test_ci_runs_every_install_and_test_command(blocks: list[Block]) -> None:
     assert missing == [], f"commands of {README.name} that .ci/run does not run word for word"
 
 
+# The steps run under a main guard: a README block that starts worker processes (a Dask
+# LocalCluster) spawns interpreters that import this script, and must not run the steps again.
 _DRIVER = r'''
 import json, subprocess, sys, traceback
 
-steps = json.load(open(sys.argv[1], encoding="utf-8"))
-namespace = {"__name__": "__readme__"}
-for step in steps:
-    where = f"README line {step['line']}"
-    if step["kind"] == "python":
-        try:
-            exec(compile(step["code"], where, "exec"), namespace)
-        except BaseException:
-            traceback.print_exc()
-            print(f"FAILED: python block at {where}", file=sys.stderr)
-            sys.exit(1)
-    elif step["kind"] == "server":
-        proc = subprocess.Popen(
-            ["bash", "-c", "exec " + step["code"]], stdout=subprocess.PIPE, text=True
-        )
-        line = proc.stdout.readline()  # the server prints one line once it accepts connections
-        proc.terminate()
-        proc.wait(timeout=30)
-        if "listening on http://" not in line:
-            print(f"FAILED: server at {where} said {line!r}", file=sys.stderr)
-            sys.exit(1)
-    else:
-        done = subprocess.run(["bash", "-euo", "pipefail", "-c", step["code"]], timeout=300)
-        if done.returncode != 0:
-            print(f"FAILED: command at {where}: {step['code']}", file=sys.stderr)
-            sys.exit(1)
-print("README OK")
+
+def main():
+    steps = json.load(open(sys.argv[1], encoding="utf-8"))
+    namespace = {"__name__": "__readme__"}
+    for step in steps:
+        where = f"README line {step['line']}"
+        if step["kind"] == "python":
+            try:
+                exec(compile(step["code"], where, "exec"), namespace)
+            except BaseException:
+                traceback.print_exc()
+                print(f"FAILED: python block at {where}", file=sys.stderr)
+                sys.exit(1)
+        elif step["kind"] == "server":
+            proc = subprocess.Popen(
+                ["bash", "-c", "exec " + step["code"]], stdout=subprocess.PIPE, text=True
+            )
+            line = proc.stdout.readline()  # the server prints one line once it accepts connections
+            proc.terminate()
+            proc.wait(timeout=30)
+            if "listening on http://" not in line:
+                print(f"FAILED: server at {where} said {line!r}", file=sys.stderr)
+                sys.exit(1)
+        else:
+            done = subprocess.run(["bash", "-euo", "pipefail", "-c", step["code"]], timeout=300)
+            if done.returncode != 0:
+                print(f"FAILED: command at {where}: {step['code']}", file=sys.stderr)
+                sys.exit(1)
+    print("README OK")
+
+
+if __name__ == "__main__":
+    main()
 '''
 
 
