@@ -26,7 +26,8 @@ How it keeps its promises:
   it) and runs the batch engine with that many requests in flight, so the requests in flight
   across the cluster never exceed ``concurrency``. ``rate_limit`` is split the same way: a task
   holding ``k`` of ``concurrency`` leases sends at most ``rate_limit * k / concurrency`` requests
-  per second.
+  per second, evenly spaced (:class:`PacedTransport`: no burst when a task starts). On the
+  in-process embedded engine the engine's own limiter takes the share.
 - A bad key or an empty balance stops each partition at its first refusal (the files not sent are
   ``failed`` with ``run_aborted``, as on one machine); the error is raised at the end with the
   dataset as its ``extraction``.
@@ -47,18 +48,21 @@ except ImportError as _missing:  # pragma: no cover - exercised only without the
         f"({_missing}); install the extra: pip install 'ocrframe[dask]'"
     ) from _missing
 
+import asyncio
 import contextlib
 import glob
 import hashlib
 import json
 import math
 import os
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
 
+import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -68,14 +72,18 @@ from ocrframe._frames import SCHEMAS, TABLES, Extraction
 from ocrframe._frames.dataset import _without
 from ocrframe._inputs import PathArg, iter_inputs, sha256_hex
 from ocrframe.errors import ConfigurationError, OcrframeError
+from ocrframe.services._http import default_transport
 
 __all__ = [
     "DEFAULT_PARTITION_SIZE",
     "ClusterSummary",
+    "PacedTransport",
     "Tables",
     "connect",
     "extract",
     "parse_address",
+    "read_dataset",
+    "read_ledger",
     "tables",
 ]
 
@@ -133,6 +141,7 @@ class _Job:
     options: dict[str, Any]
     api_key: _Secret | None
     base_url: str | None
+    embedded: bool
     cache: bool | str
     concurrency: int
     share: int
@@ -261,6 +270,47 @@ def _is_part(path: str) -> bool:
     return name.endswith(_SUFFIX) and not name.startswith((".", "_"))
 
 
+def _arrow_filesystem(fs: Any) -> Any:
+    from fsspec.implementations.local import LocalFileSystem as LocalFS
+    from pyarrow.fs import FSSpecHandler, LocalFileSystem, PyFileSystem
+
+    return LocalFileSystem() if isinstance(fs, LocalFS) else PyFileSystem(FSSpecHandler(fs))
+
+
+def read_dataset(out: str) -> Extraction:
+    """The whole dataset at ``out`` (a folder or an fsspec URL), parts in name order."""
+    import pyarrow.dataset as ds
+
+    fs, root = _filesystem(out)
+    tables: dict[str, pa.Table] = {}
+    for table in TABLES:
+        folder = f"{root}/{table}"
+        parts = (
+            sorted(p for p in fs.ls(folder, detail=False) if _is_part(p))
+            if fs.exists(folder)
+            else []
+        )
+        schema = SCHEMAS[table]
+        if not parts:
+            tables[table] = schema.empty_table()
+            continue
+        data = ds.dataset(parts, format="parquet", filesystem=_arrow_filesystem(fs)).to_table()
+        tables[table] = data.select(schema.names).cast(schema).replace_schema_metadata(None)
+    return Extraction._from_arrow(tables)
+
+
+class _ClusterExtraction(DatasetExtraction):
+    """The dataset a cluster run wrote, read when first used, also from an fsspec URL."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name in TABLES:
+            loaded = read_dataset(self.path)
+            for table in TABLES:
+                setattr(self, table, getattr(loaded, table))
+            return getattr(self, name)
+        raise AttributeError(name)
+
+
 def read_ledger(out: str) -> list[tuple[_DocKey, str, str]]:
     """Every ``documents`` row of the dataset at ``out``: ``(key, status, part name)``.
 
@@ -268,16 +318,12 @@ def read_ledger(out: str) -> list[tuple[_DocKey, str, str]]:
     Arrow's own threads.
     """
     import pyarrow.dataset as ds
-    from fsspec.implementations.local import LocalFileSystem as LocalFS
-    from pyarrow.fs import FSSpecHandler, LocalFileSystem, PyFileSystem
 
     fs, root = _filesystem(out)
     parts = _documents_parts(fs, root)
     if not parts:
         return []
-    local = isinstance(fs, LocalFS)
-    arrow_fs = LocalFileSystem() if local else PyFileSystem(FSSpecHandler(fs))
-    dataset = ds.dataset(parts, format="parquet", filesystem=arrow_fs)
+    dataset = ds.dataset(parts, format="parquet", filesystem=_arrow_filesystem(fs))
     rows: list[tuple[_DocKey, str, str]] = []
     columns = ["source", "sha256", "page", "status"]
     for tagged in dataset.scanner(columns=columns).scan_batches():
@@ -347,6 +393,33 @@ def _remove(fs: Any, root: str, part: str, keys: set[_DocKey]) -> None:
 # --------------------------------------------------------------------------- the worker's side
 
 
+class PacedTransport(httpx.AsyncBaseTransport):
+    """Sends at most ``rate`` requests per second through ``inner``, evenly spaced, no burst.
+
+    A task's share of the cluster's ``rate_limit``: a limiter that started with a full bucket
+    would let every new partition task send its whole share at once, and the cluster's rate would
+    grow with the number of tasks started per second. Spaced requests keep the sum of the shares
+    at any moment, plus at most one request per task.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, rate: float) -> None:
+        self._inner = inner
+        self._interval = 1.0 / rate
+        self._next = 0.0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        # No await between reading and moving the next slot: one event loop, no lock needed.
+        now = time.monotonic()
+        wait = self._next - now
+        self._next = max(now, self._next) + self._interval
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 def _hash_file(path: str) -> str | None:
     try:
         with open(path, "rb") as handle:
@@ -390,7 +463,12 @@ def _run_partition(job: _Job, partition: _Partition) -> _PartResult:
         listed = list(iter_inputs([path for path, _ in todo]))
         sources = {item.source: source for item, (_, source) in zip(listed, todo, strict=True)}
         options = dict(job.options)
-        rate = job.rate_limit * leases / job.concurrency if job.rate_limit else None
+        share = job.rate_limit * leases / job.concurrency if job.rate_limit else None
+        rate: float | None = None
+        if share is not None and job.embedded:
+            rate = share  # in-process: the engine's own limiter (it starts with a full bucket)
+        elif share is not None:
+            options["transport"] = PacedTransport(default_transport(leases + 2), share)
         try:
             extraction = ocrframe.extract(
                 [path for path, _ in todo],
@@ -540,6 +618,8 @@ def extract(
     if not isinstance(out, str | os.PathLike):
         raise ConfigurationError(f"out must be a folder path or URL, not {out!r}")
     out_text = os.fspath(out)
+    if out_text.startswith("file://"):
+        out_text = out_text.removeprefix("file://")
     if "://" not in out_text:
         out_text = os.path.abspath(out_text)
         if os.path.exists(out_text) and not os.path.isdir(out_text):
@@ -599,6 +679,7 @@ def extract(
         | {"model": model, "pages": list(settings.pages) if settings.pages else None},
         api_key=_Secret(key) if key is not None else None,
         base_url=url,
+        embedded=embedded,
         cache=os.fspath(cache) if not isinstance(cache, bool) else cache,
         concurrency=slots,
         share=max(1, math.ceil(slots / max(1, min(threads, len(partitions))))),
@@ -641,7 +722,7 @@ def extract(
         _add(summary, r.summary)
         summary.skipped += r.skipped
         fatal = fatal or r.fatal
-    extraction = DatasetExtraction(out_text, summary)
+    extraction = _ClusterExtraction(out_text, summary)
     if fatal is not None:
         cls: Any = getattr(_errors, fatal["type"], _errors.RunAbortedError)
         error = cls(fatal["message"], service=fatal["service"], code=fatal["code"])

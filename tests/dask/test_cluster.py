@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import collections
 import logging
 import os
@@ -226,3 +227,33 @@ def test_the_cli_refuses_a_bad_cluster_address(tmp_path: Path) -> None:
         main, ["extract", str(tmp_path), "--out", str(tmp_path / "o"), "--partition-size", "5"]
     )
     assert alone.exit_code == 2 and "--partition-size goes with --dask" in alone.output
+
+
+def test_the_rate_limit_holds_for_the_whole_cluster(
+    tmp_path: Path,
+    cluster: Any,
+    engine_server: Callable[..., Any],
+    pdfs: Callable[[Path, int], list[Path]],
+) -> None:
+    pdfs(tmp_path / "in", 60)
+    server = engine_server()
+    rate, concurrency = 20.0, 4
+    ex = od.extract(
+        tmp_path / "in",
+        client=cluster,
+        out=tmp_path / "out",
+        model="text",
+        base_url=server.url,
+        cache=False,
+        rate_limit=rate,
+        concurrency=concurrency,
+        partition_size=10,
+        progress=False,
+    )
+    assert ex.summary.ok == 60
+    times = sorted(e["time"] for e in server.request_log() if e["path"] == IDENTIFY)
+    assert len(times) == 60
+    # In any one second: the rate, plus at most one request per lease (a task starting sends its
+    # first request at once). Limits per worker instead of per cluster would allow twice the rate.
+    busiest = max(bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times))
+    assert busiest <= rate + concurrency, busiest

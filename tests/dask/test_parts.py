@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import ocrframe.dask as od
+from ocrframe import Extraction
 from ocrframe.errors import ConfigurationError
 
 KEY = ("a.pdf", "1" * 64, "")
@@ -66,3 +67,34 @@ def test_bad_arguments_are_refused_before_any_work(tmp_path: Path) -> None:
         od.extract(tmp_path, out=tmp_path / "file")
     with pytest.raises(ConfigurationError, match="no Dask client"):
         od.extract(tmp_path, out=tmp_path / "out2")
+
+
+def _answer(file_id: str, total: str) -> dict[str, object]:
+    return {
+        "code": 200,
+        "data": {
+            "fileId": file_id,
+            "recognizeStatus": "1",
+            "result": {"fieldList": [{"pageNumber": 1, "key": "grossAmount", "value": total}]},
+        },
+    }
+
+
+def test_parts_written_read_and_trimmed_through_an_fsspec_url() -> None:
+    ex = Extraction.from_responses({"a.pdf": _answer("f1", "1.00"), "b.pdf": _answer("f2", "2.50")})
+    fs, root = od._filesystem("memory://ocrframe-dask-test/out")
+    name = od.part_name("0" * 12, [("a.pdf", None), ("b.pdf", None)])
+    od._write_atomically(fs, root, name, ex.to_arrow())
+    # Nothing but the part itself: the temporary names were moved into place.
+    assert [p.rsplit("/", 1)[-1] for p in fs.ls(f"{root}/fields", detail=False)] == [name]
+    url = "memory://ocrframe-dask-test/out"
+    assert sorted(od.read_ledger(url)) == [
+        (("a.pdf", "", ""), "ok", name),
+        (("b.pdf", "", ""), "ok", name),
+    ]
+    assert od.read_dataset(url).equals(ex)
+    od._remove(fs, root, name, {("a.pdf", "", "")})
+    left = od.read_dataset(url)
+    assert left.documents["source"].tolist() == ["b.pdf"]
+    assert left.fields["value"].tolist() == ["2.50"]
+    fs.rm(root, recursive=True)
