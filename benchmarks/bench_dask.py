@@ -41,11 +41,15 @@ SCANS = REALDATA / "receipts"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
-def _cluster(workers: int) -> tuple[Any, Any]:
+def _cluster(workers: int, env: dict[str, str] | None = None) -> tuple[Any, Any]:
     import distributed
 
     cluster = distributed.LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        env=env or {},
     )
     return cluster, distributed.Client(cluster, set_as_default=False)
 
@@ -65,7 +69,9 @@ def scanned(n_scans: int, rounds: int, partition_size: int) -> dict[str, Any]:
     files = sorted(p for p in SCANS.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:n_scans]
     if len(files) < n_scans:
         raise SystemExit(f"only {len(files)} scans in {SCANS}")
-    clusters = {workers: _cluster(workers) for workers in (1, 2)}
+    # Each worker process stands for a machine of one core: one OCR engine (one onnxruntime
+    # thread) per worker, so that 1 and 2 workers compare 1 and 2 cores' worth of work.
+    clusters = {workers: _cluster(workers, {"OCRFRAME_OCR_WORKERS": "1"}) for workers in (1, 2)}
     walls: dict[int, list[float]] = {1: [], 2: []}
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -78,7 +84,7 @@ def scanned(n_scans: int, rounds: int, partition_size: int) -> dict[str, Any]:
                     out=Path(tmp) / f"out-{workers}-{tag}",
                     model="invoice",
                     cache=False,
-                    concurrency=2,
+                    concurrency=2 * workers,  # a page waiting while one is read, per worker
                     partition_size=partition_size,
                     progress=False,
                 )
