@@ -240,10 +240,9 @@ def extract(
     """Recognise every file in PATHS (folders searched recursively) into a Parquet dataset.
 
     Keys come from DOCAI_API_KEY / CAPSOLVER_API_KEY. Exit status: 0 when every file is ok or
-    pending, 1 when some failed (or the run was stopped), 2 for a usage error.
+    pending, 1 when some failed, none was found, or the run was stopped, 2 for a usage error.
     """
     import functools
-    import logging
 
     from ocrframe._batch import DatasetExtraction, RunSummary
     from ocrframe._batch import extract as run_extract
@@ -255,8 +254,6 @@ def extract(
         raise click.UsageError("--partition-size goes with --dask")
     if dask_address is not None:
         run_extract = functools.partial(_on_dask, dask_address, partition_size)
-    # One line per retry is noise in a terminal: the summary and the table say what failed.
-    logging.getLogger("stamina").setLevel(logging.ERROR)
     try:
         extraction = run_extract(
             list(paths) if len(paths) > 1 else paths[0],
@@ -290,6 +287,11 @@ def extract(
             click.echo(run_summary(partial.summary, out))
         raise click.ClickException(f"the run stopped: {exc}") from exc
     summary = extraction.summary if isinstance(extraction, DatasetExtraction) else RunSummary()
+    if summary.documents == 0:
+        hidden = "" if include_hidden else " (hidden files are skipped: see --include-hidden)"
+        raise click.ClickException(
+            f"no documents found in {', '.join(paths)}{hidden}: nothing was read"
+        )
     click.echo(run_summary(summary, out))
     if summary.failed:
         raise SystemExit(1)
@@ -327,6 +329,15 @@ def run_summary(summary: RunSummary, out: str) -> str:
     skipped = getattr(summary, "skipped", 0)
     if skipped:
         lines.append(f"  {skipped} files skipped: the dataset holds them as ok already")
+    if summary.checks_failed:
+        lines.append(
+            f"{summary.checks_failed} documents failed a check (their amounts do not add up; "
+            "see Extraction.checks())"
+        )
+        for source, check, difference in summary.check_failures[:shown]:
+            lines.append(f"  check failed: {source}: {check} (difference {difference})")
+    if summary.warned:
+        lines.append(f"{summary.warned} documents with warnings (see documents.warnings)")
     lines.append(f"dataset: {out}")
     return "\n".join(lines)
 

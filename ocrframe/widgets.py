@@ -289,15 +289,18 @@ async def _capsolver_embedded(conn: _Connection) -> bool:
 # The panel
 
 
-class Panel:
-    """The widget panel returned by :func:`panel`; display it in a notebook.
+class Panel(w.VBox):  # type: ignore[misc]
+    """The widget panel returned by :func:`panel`: an ``ipywidgets.VBox``, so it is displayed
+    like any widget and composes with others (``ipywidgets.VBox([p, other])``).
 
     Controls are attributes, so code and tests can drive it: ``service``, ``model``, ``path``,
     ``browser``, ``files``, ``pages``, ``concurrency``, ``asynchronous``, ``local_einvoices``,
     ``refresh``,
     ``use_cache``, ``run_button``, ``stop_button``, ``progress``, ``status``, ``errors``,
     ``tabs`` (one HTML child per table in :data:`TABLES`), ``save_path``, ``save_button``,
-    ``save_status``. After a run, ``result`` holds the :class:`~ocrframe.Extraction` and
+    ``save_status``, and the document viewer ``look`` (a dropdown of the documents of the last
+    run), ``look_button`` and ``look_box`` (where :meth:`Extraction.show` of the chosen document
+    appears). After a run, ``result`` holds the :class:`~ocrframe.Extraction` and
     ``error`` the exception that stopped the run, if any; ``await p.wait()`` waits for the run
     started by the last click.
     """
@@ -314,6 +317,7 @@ class Panel:
         cache: Any = None,
         extract_options: Mapping[str, Any] | None = None,
     ) -> None:
+        super().__init__()
         self._conn = _Connection(api_key, base_url, transport)
         # A cache location of the caller's; True / False / None are the checkbox's business.
         self._cache = None if isinstance(cache, bool) else cache
@@ -380,6 +384,9 @@ class Panel:
         self.save_path = w.Text(value="out/ocrframe", description="Parquet dir", style=style)
         self.save_button = w.Button(description="Save to Parquet", icon="save", disabled=True)
         self.save_status = w.HTML()
+        self.look = w.Dropdown(options=[], description="Look at", style=style, layout=wide())
+        self.look_button = w.Button(description="Show", icon="eye", disabled=True)
+        self.look_box = w.VBox()
 
         self.service.observe(self._on_service, names="value")
         self.path.observe(self._on_path, names="value")
@@ -388,11 +395,12 @@ class Panel:
         self.run_button.on_click(self._on_run)
         self.stop_button.on_click(self._on_stop)
         self.save_button.on_click(self._on_save)
+        self.look_button.on_click(self._on_look)
 
         self._load_models(preferred=model)
         self._on_path({"new": self.path.value})
 
-        self.widget = w.VBox(
+        self.children = tuple(
             [
                 self.service,
                 self.service_note,
@@ -407,6 +415,8 @@ class Panel:
                 self.status,
                 self.errors,
                 self.tabs,
+                w.HBox([self.look, self.look_button]),
+                self.look_box,
                 w.HBox([self.save_path, self.save_button]),
                 self.save_status,
             ]
@@ -414,8 +424,10 @@ class Panel:
 
     # -- display ------------------------------------------------------------------------------
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+    @property
+    def widget(self) -> Panel:
+        """The panel itself (it is the widget; kept for code written when it wrapped one)."""
+        return self
 
     def __repr__(self) -> str:
         return f"<ocrframe panel: {self.service.value} {self.model.value!r} on {self.path.value!r}>"
@@ -633,6 +645,7 @@ class Panel:
             control.disabled = running
         self.stop_button.disabled = not running
         self.save_button.disabled = running or self.result is None
+        self.look_button.disabled = running or self.result is None
         if running:
             self.progress.value = 0
             self.progress.bar_style = ""
@@ -645,6 +658,11 @@ class Panel:
             self.progress.bar_style = "danger" if self.error is not None else "success"
 
     def _show(self, ex: Extraction, elapsed_s: float) -> None:
+        sources = sorted(set(ex.documents["source"].tolist()))
+        self.look.options = sources
+        self.look.value = sources[0] if sources else None
+        self.look_button.disabled = not sources
+        self.look_box.children = ()
         self.status.value = summary_html(ex, elapsed_s)
         self.errors.value = failures_html(ex.documents)
         for name in TABLES:
@@ -652,6 +670,16 @@ class Panel:
         self.progress.max = max(len(ex.documents), 1)
         self.progress.value = self.progress.max
         self.progress.description = f"{len(ex.documents)}/{len(ex.documents)}"
+
+    def _on_look(self, _button: Any = None) -> None:
+        """Show the chosen document of the last run: its pages beside the values read."""
+        if self.result is None or self.look.value is None:
+            return
+        try:
+            self.look_box.children = (self.result.show(self.look.value),)
+        except Exception as exc:
+            logger.debug("showing a document failed", exc_info=True)
+            self.look_box.children = (w.HTML(error_html(exc, "Cannot show it")),)
 
     def _on_stop(self, _button: Any = None) -> None:
         if self.task is not None:

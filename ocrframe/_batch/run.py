@@ -65,6 +65,7 @@ from ocrframe._inputs import (
     read_input,
     sha256_hex,
 )
+from ocrframe._output import log_first_retry, logger, progress_bar, retries_to_debug
 from ocrframe._records import DocumentRecord, Service, Status
 from ocrframe._sync import run_sync
 from ocrframe.errors import (
@@ -454,6 +455,24 @@ class RunSummary:
     read_locally: int = 0
     failures: list[tuple[str, str, str]] = field(default_factory=list)
     aborted: OcrframeError | None = None
+    #: Documents with at least one failed check (``Extraction.checks()``), and the first few
+    #: failed checks as ``(source, check, difference)``.
+    checks_failed: int = 0
+    check_failures: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Documents with at least one warning (``documents.warnings``).
+    warned: int = 0
+
+    def tally(self, extraction: Extraction) -> None:
+        """Count the failed checks and the warnings of (a chunk of) this run's documents."""
+        checks = extraction.checks()
+        failed = checks[checks["result"] == "fail"]
+        self.checks_failed += int(failed["source"].nunique())
+        for row in failed.itertuples(index=False):
+            if len(self.check_failures) >= MAX_FAILURES:
+                break
+            self.check_failures.append((str(row.source), str(row.check), str(row.difference)))
+        warnings = extraction.documents["warnings"]
+        self.warned += int(sum(1 for w in warnings if w is not None and len(w) > 0))
 
     @property
     def documents(self) -> int:
@@ -546,14 +565,18 @@ class _Ledger:
             await asyncio.to_thread(self._write, chunk)
 
     def _write(self, chunk: list[DocumentRecord]) -> None:
-        self._writer.append(Extraction.from_records(chunk))
+        extraction = Extraction.from_records(chunk)
+        self.summary.tally(extraction)
+        self._writer.append(extraction)
 
     async def finish(self) -> Extraction:
         if self.bar is not None:
             self._show_counts()
         if self._writer is None:
             records, self._records = self._records, []
-            return await asyncio.to_thread(Extraction.from_records, records)
+            extraction = await asyncio.to_thread(Extraction.from_records, records)
+            await asyncio.to_thread(self.summary.tally, extraction)
+            return extraction
         await self._flush()
         await asyncio.to_thread(self._writer.close)
         self._writer = None
@@ -812,7 +835,9 @@ class _Run:
                 raise
             if budget is not None and time.monotonic() - started >= budget:
                 raise
-        await asyncio.sleep(first_wait(wait))
+            pause = first_wait(wait)
+            log_first_retry(pause, exc)
+        await asyncio.sleep(pause)
         remaining = None if budget is None else max(budget - (time.monotonic() - started), 1e-3)
         async for attempt in stamina.retry_context(
             on=self._hook,
@@ -1495,15 +1520,20 @@ async def extract_async(
     if callable(progress):
         bar = _CallbackBar(progress, total)
     elif progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=total, unit="doc", desc=f"ocrframe {options.service}", dynamic_ncols=True)
+        bar = progress_bar(total, f"ocrframe {options.service}")
     ledger = _Ledger(options, out_dir, bar)
     run = _Run(options, client, store, ledger)
     try:
-        await _drive(run, paths)
-        await run.wait_background()
+        # Retry lines go to the ocrframe logger (debug) for the tasks of this run only.
+        with retries_to_debug():
+            await _drive(run, paths)
+            await run.wait_background()
         extraction = await ledger.finish()
+        extraction.inputs = _given(paths)
+        if ledger.summary.documents == 0:
+            logger.warning(
+                "no documents found in %s: nothing was read", ", ".join(extraction.inputs)
+            )
     except BaseException:
         await run.cancel_background()
         await ledger.abandon()
@@ -1521,6 +1551,13 @@ async def extract_async(
         error.extraction = extraction  # type: ignore[attr-defined]
         raise error
     return extraction
+
+
+def _given(paths: PathArg | Sequence[PathArg]) -> tuple[str, ...]:
+    """The folders or files a run was given, as strings (where ``Extraction.show`` looks)."""
+    if isinstance(paths, str | bytes | os.PathLike):
+        paths = [paths]
+    return tuple(os.fsdecode(p) for p in paths)
 
 
 async def _drive(run: _Run, paths: PathArg | Sequence[PathArg]) -> None:

@@ -42,7 +42,7 @@ import pyarrow.parquet as pq
 
 from ocrframe._frames.schemas import SCHEMAS, TABLES, Tables
 
-__all__ = ["ParquetDatasetWriter", "read_tables"]
+__all__ = ["ParquetDatasetWriter", "read_tables", "remove_parts"]
 
 _SUFFIX = ".parquet"
 _TMP = ".parquet.tmp"
@@ -66,8 +66,27 @@ def _read_table(file: Path, table: str, columns: list[str] | None = None) -> pa.
     schema = SCHEMAS[table]
     data = pq.read_table(file, columns=columns)
     if columns is None:
+        for name in schema.names:
+            # A column added since the part was written (documents.warnings) reads as null.
+            if name not in data.column_names:
+                data = data.append_column(name, pa.nulls(data.num_rows, schema.field(name).type))
         data = data.select(schema.names).cast(schema)
     return data.replace_schema_metadata(None)
+
+
+def remove_parts(path: str | os.PathLike[str], *, keep: set[str]) -> int:
+    """Remove the dataset's part files except those named in ``keep``; returns how many went.
+
+    Only ``*.parquet`` files directly in the table folders are touched: anything else a user
+    keeps in the dataset's folder stays.
+    """
+    removed = 0
+    for name in TABLES:
+        for file in _parts(Path(path) / name):
+            if file.name not in keep:
+                file.unlink()
+                removed += 1
+    return removed
 
 
 def read_tables(path: str | os.PathLike[str]) -> dict[str, pa.Table]:
@@ -139,6 +158,7 @@ class ParquetDatasetWriter:
         *,
         flush_rows: int = 100_000,
         part_documents: int = 50_000,
+        existing: bool = True,
     ) -> None:
         self.path = Path(path)
         self.flush_rows = max(1, flush_rows)
@@ -152,9 +172,13 @@ class ParquetDatasetWriter:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         self._run = f"part-{stamp}-{uuid.uuid4().hex[:8]}"
         self._seq = 0
+        #: The names of the part files this writer wrote (the same in every table folder).
+        self.part_names: set[str] = set()
         # What the folder held when this writer opened it: key -> (status, part file name).
+        # existing=False: the caller replaces the dataset (to_parquet's overwrite), nothing counts.
         self._existing: dict[tuple[str, str, str], tuple[str, str]] = {}
-        for file in _parts(self.path / "documents"):
+        self._replacing = not existing
+        for file in _parts(self.path / "documents") if existing else []:
             cols = pq.read_table(file, columns=["source", "sha256", "page", "status"]).to_pydict()
             for src, sha, page, status in zip(
                 cols["source"], cols["sha256"], cols["page"], cols["status"], strict=True
@@ -227,7 +251,7 @@ class ParquetDatasetWriter:
         self._finish_part()
         for old_name, sources in self._drop.items():
             self._remove_rows(old_name, sources)
-        if not _parts(self.path / "documents"):
+        if not _parts(self.path / "documents") or (self._replacing and not self.part_names):
             # An empty dataset still gets one (empty) file per table, so readers find a schema.
             self._open_part(SCHEMAS["documents"].empty_table())
             self._finish_part()
@@ -286,6 +310,7 @@ class ParquetDatasetWriter:
         for name in TABLES:
             self._writers[name].close()
             os.replace(self._file(name, self._seq, True), self._file(name, self._seq, False))
+        self.part_names.add(self._file("documents", self._seq, False).name)
         self._writers = {}
         self._seq += 1
         self._part_docs = 0

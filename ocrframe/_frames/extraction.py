@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,10 +15,20 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ocrframe._frames.dataset import ParquetDatasetWriter, read_tables
+from ocrframe._frames.dataset import ParquetDatasetWriter, read_tables, remove_parts
+from ocrframe._frames.decimals import display_scale, show_numbers, with_scale
 from ocrframe._frames.flatten import build_tables, records_from
-from ocrframe._frames.schemas import SCHEMAS, TABLES, empty_frame, to_arrow, to_pandas
+from ocrframe._frames.schemas import (
+    SCHEMAS,
+    TABLES,
+    TIMINGS,
+    empty_frame,
+    ordered,
+    to_arrow,
+    to_pandas,
+)
 from ocrframe._records import DocumentRecord
+from ocrframe.errors import ConfigurationError
 
 __all__ = ["Extraction", "read_parquet"]
 
@@ -36,7 +46,7 @@ class Extraction:
     ...     "recognizeStatus": "1", "result": {"fieldList": [
     ...     {"pageNumber": 1, "key": "grossAmount", "value": "154.06"}]}}}})
     >>> ex.fields["number"].iloc[0]
-    Decimal('154.0600000000')
+    Decimal('154.06')
     """
 
     documents: pd.DataFrame
@@ -44,6 +54,8 @@ class Extraction:
     items: pd.DataFrame
     taxes: pd.DataFrame
     texts: pd.DataFrame
+    #: The folders or files the run was given: where :meth:`show` looks for a document's file.
+    inputs: tuple[str, ...] = field(default=(), repr=False, kw_only=True)
 
     @classmethod
     def empty(cls) -> Extraction:
@@ -92,7 +104,7 @@ class Extraction:
 
     @classmethod
     def _from_arrow(cls, tables: Mapping[str, pa.Table]) -> Extraction:
-        return cls(*(to_pandas(tables[name]) for name in TABLES))
+        return cls(*(to_pandas(show_numbers(ordered(name, tables[name]))) for name in TABLES))
 
     def to_arrow(self) -> dict[str, pa.Table]:
         """Every table as a :class:`pyarrow.Table` with its schema from :data:`SCHEMAS`.
@@ -104,7 +116,7 @@ class Extraction:
 
     @classmethod
     def concat(cls, parts: Sequence[Extraction]) -> Extraction:
-        """One Extraction holding the rows of ``parts``, in order.
+        """One Extraction holding the rows of ``parts`` (in the tables' documented order).
 
         >>> Extraction.concat([Extraction.empty(), Extraction.empty()]).equals(Extraction.empty())
         True
@@ -119,8 +131,12 @@ class Extraction:
             }
         )
 
-    def equals(self, other: object) -> bool:
-        """True when every table has the same columns, dtypes and values, row for row.
+    def equals(self, other: object, *, timings: bool = False) -> bool:
+        """True when both hold the same content: every table with the same columns and values.
+
+        Rows are compared in the tables' documented order, whatever order they were built in.
+        ``submitted_at`` and ``elapsed_s`` say when and for how long a file was sent, which
+        differs on every run: they are compared only with ``timings=True``.
 
         >>> Extraction.empty().equals(Extraction.empty())
         True
@@ -129,27 +145,81 @@ class Extraction:
             return False
         for name in TABLES:
             mine, theirs = getattr(self, name), getattr(other, name)
-            if list(mine.columns) != list(theirs.columns) or list(mine.dtypes) != list(
-                theirs.dtypes
-            ):
+            if list(mine.columns) != list(theirs.columns):
                 return False
-            if not to_arrow(mine, name).equals(to_arrow(theirs, name)):
+            a, b = ordered(name, to_arrow(mine, name)), ordered(name, to_arrow(theirs, name))
+            if not timings and name == "documents":
+                a, b = a.drop_columns(list(TIMINGS)), b.drop_columns(list(TIMINGS))
+            if not a.equals(b):
                 return False
         return True
 
-    def to_parquet(self, path: str | Path) -> None:
-        """Write (or add) the tables to the Parquet dataset in folder ``path``.
+    def to_parquet(
+        self, path: str | Path, *, mode: Literal["overwrite", "append"] = "overwrite"
+    ) -> None:
+        """Write the tables to the Parquet dataset in folder ``path``.
 
-        One sub-folder per table (``documents/``, ``fields/``, ...). A document already in the
-        dataset (same source and sha256) is not written twice: see
-        :class:`ocrframe._frames.dataset.ParquetDatasetWriter` for the rule.
+        One sub-folder per table (``documents/``, ``fields/``, ...). ``mode="overwrite"`` (the
+        default) replaces the dataset's tables with these, so that
+        ``read_parquet(path).equals(ex)`` holds however often it runs; other files in the folder
+        are left alone. ``mode="append"`` adds these rows to what is there, without writing a
+        document twice: one already present (same source and sha256) is skipped when it is
+        ``ok`` there and replaced when it is ``failed`` or ``pending`` (see
+        :class:`ocrframe._frames.dataset.ParquetDatasetWriter`).
 
         >>> import tempfile
         >>> with tempfile.TemporaryDirectory() as d:
         ...     Extraction.empty().to_parquet(d)
         """
+        if mode not in ("overwrite", "append"):
+            raise ConfigurationError(f"mode must be 'overwrite' or 'append', not {mode!r}")
+        if mode == "overwrite":
+            # The new parts are complete before the old ones go: a failure leaves the old dataset.
+            with ParquetDatasetWriter(path, existing=False) as writer:
+                writer.append(self)
+            remove_parts(path, keep=writer.part_names)
+            return
         with ParquetDatasetWriter(path) as writer:
             writer.append(self)
+
+    def checks(self) -> pd.DataFrame:
+        """The arithmetic an accountant checks first, one row per document and check.
+
+        For each ``ok`` DocAI document: line totals add up to the net (``lines_sum_to_net``),
+        net + tax = gross (``net_plus_tax_is_gross``), tax = base × rate
+        (``tax_is_base_times_rate``), amount due = gross − prepaid
+        (``due_is_gross_minus_prepaid``). Columns: ``source``, ``file_id``, ``check``, ``reads``
+        (the keys read, e.g. ``fields.netAmount``), ``expected``, ``found``, ``difference``
+        (found − expected) and ``tolerance`` (exact decimals), ``result`` (``pass``, ``fail``,
+        or ``missing`` when an amount was not read) and ``note``. The keys are found by role
+        among whatever the model returned: see :mod:`ocrframe._frames.checks`.
+
+        >>> ex = Extraction.from_responses({"a.pdf": {"code": 200, "data": {"fileId": "1",
+        ...     "recognizeStatus": "1", "result": {"fieldList": [
+        ...     {"pageNumber": 1, "key": "netAmount", "value": "100.00"},
+        ...     {"pageNumber": 1, "key": "totalTax", "value": "19.00"},
+        ...     {"pageNumber": 1, "key": "grossAmount", "value": "119.00"}]}}}})
+        >>> ex.checks().set_index("check")["result"]["net_plus_tax_is_gross"]
+        'pass'
+        """
+        from ocrframe._frames.checks import checks_table
+
+        return to_pandas(checks_table(self.documents, self.fields, self.items, self.taxes))
+
+    def show(self, source: str, *, folder: str | Path | None = None) -> Any:
+        """One document at a glance, in a notebook: its pages beside the values read from them.
+
+        The pages are rendered from the file itself (the service sends values only), found as
+        ``source`` under ``folder``, else under what :func:`ocrframe.extract` was given. Beside
+        them: the document's status and warnings, its fields, line items, tax lines and checks.
+        Returns an ``ipywidgets`` box (the last expression of a cell shows it).
+
+        >>> ex.show("invoice-en.pdf")  # doctest: +SKIP
+        """
+        from ocrframe._frames.show import document_widget
+
+        given = [str(folder)] if folder is not None else list(self.inputs)
+        return document_widget(self, source, given)
 
     def items_wide(self) -> pd.DataFrame:
         """One row per line item, one column per key the model returned, typed where possible.
@@ -230,13 +300,19 @@ def _wide(long: pd.DataFrame, line: str) -> pd.DataFrame:
         present = value.take(rows_a)
         n_present = len(present) - present.null_count
         chosen = value
+        scale = 0
         if n_present and number.take(rows_a).null_count == present.null_count:
             chosen = number
+            # Shown with the decimals this key's values were written with (100.00, 2.5).
+            scale = display_scale(present, number.take(rows_a))
         elif n_present and date_.take(rows_a).null_count == present.null_count:
             chosen = date_
         name = f"key:{key}" if key in columns or key in (*ids, "page") else str(key)
-        columns[name] = chosen.take(take)
-        schema_fields.append(pa.field(name, chosen.type))
+        column = chosen.take(take)
+        if chosen is number:
+            column = with_scale(column, scale)
+        columns[name] = column
+        schema_fields.append(pa.field(name, column.type))
     wide = to_pandas(pa.Table.from_pydict(columns, schema=pa.schema(schema_fields)))
     dropped = np.nonzero(dup)[0]
     wide.attrs["duplicate_keys"] = [

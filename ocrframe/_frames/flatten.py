@@ -14,8 +14,15 @@ values:
 - ``value`` is always the string as received; ``number`` and ``date`` are parsed from it by
   :mod:`ocrframe._values` (exact decimals; the ``dayfirst`` rule for dates such as
   "11/02/2019"). A value that parses as a number is not tried as a date.
+- ``item`` and ``tax`` count the lines of ``itemList`` / ``taxList`` from 1, like pages (the
+  first line is 1; the paths in the notes are JSON's 0-based indices: ``itemList[0]`` is item 1).
+- ``documents.warnings`` lists what an ``ok`` reading leaves out (pages asked beyond the file,
+  nothing found, a column empty on every line, ...): see :mod:`ocrframe._frames.warnings`.
 - Raw answers passed without a :class:`~ocrframe._records.DocumentRecord` get ``source`` from the
   mapping's key, or ``"#<position>"`` for a list.
+
+The tables come out in the order the records went in; :func:`ocrframe._frames.schemas.ordered`
+puts them in the documented order.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ocrframe._frames.schemas import SCHEMAS
+from ocrframe._frames.warnings import document_warnings
+from ocrframe._inputs import parse_pages
 from ocrframe._records import DocumentRecord, Service
 from ocrframe._values import NUMBER_TYPE, parse_date, parse_number
 from ocrframe.errors import redact
@@ -83,6 +92,8 @@ class _Builder:
         self.x_doc: list[int] = []
         self.x_task: list[str | None] = []
         self.x_text: list[str | None] = []
+        # The pages asked for each document (None: all), for its warnings.
+        self.asked: list[list[int] | None] = []
         self.n_docs = 0
 
     def add(self, rec: DocumentRecord) -> None:
@@ -124,6 +135,8 @@ class _Builder:
         d["submitted_at"].append(rec.submitted_at)
         d["elapsed_s"].append(rec.elapsed_s)
         d["read_locally"].append(got.read_locally)
+        d["warnings"].append([])
+        self.asked.append(_asked(rec))
 
     def tables(self, *, dayfirst: bool) -> dict[str, pa.Table]:
         """Build every table, one Arrow construction per column."""
@@ -140,7 +153,9 @@ class _Builder:
             number, date_ = _typed(values, dayfirst)
             arrays: list[Any] = [src.take(doc_a), fid.take(doc_a)]
             if name != "fields":
-                arrays.append(pa.array(np.repeat(np.asarray(cols.lines, dtype=np.int32), lengths)))
+                # Lines count from 1, like pages (the reader's runs hold JSON's 0-based index).
+                lines = np.asarray(cols.lines, dtype=np.int32) + 1
+                arrays.append(pa.array(np.repeat(lines, lengths)))
             arrays += [
                 pa.array(cols.pages, type=_i32),
                 pa.array(cols.keys, type=_str),
@@ -160,7 +175,22 @@ class _Builder:
             ],
             schema=SCHEMAS["texts"],
         )
+        warnings = pa.array(document_warnings(out, self.asked), type=pa.list_(_str))
+        out["documents"] = documents.set_column(
+            documents.schema.get_field_index("warnings"), "warnings", warnings
+        )
         return out
+
+
+def _asked(rec: DocumentRecord) -> list[int] | None:
+    """The pages a DocAI request asked for (None: every page)."""
+    pages = rec.options.get("pages") if rec.service == "docai" else None
+    if pages is None:
+        return None
+    try:
+        return list(parse_pages(pages))
+    except Exception:  # what the batch engine sent was valid; anything else reads as "all"
+        return None
 
 
 class _Columns:

@@ -1,8 +1,13 @@
 """The tables' schemas, defined once as Arrow schemas, and the DataFrames made from them.
 
 Every DataFrame uses :class:`pandas.ArrowDtype` columns derived from :data:`SCHEMAS`, so an empty
-table has exactly the columns and dtypes of a full one, ``number`` is an exact
-``decimal128(38, 10)`` and ``date`` a ``date32``.
+table has exactly the columns of a full one, ``number`` is an exact decimal (stored as
+``decimal128(38, 10)``, shown with the decimals its values were written with: see
+:mod:`ocrframe._frames.decimals`) and ``date`` a ``date32``.
+
+Every table is in one documented order, whatever order the answers arrived in (:data:`ORDER`,
+applied by :func:`ordered`): by source, then page (documents, fields, texts) or line (items,
+taxes), then the position in the answer.
 """
 
 from __future__ import annotations
@@ -14,7 +19,17 @@ import pyarrow as pa
 
 from ocrframe._values import NUMBER_TYPE
 
-__all__ = ["SCHEMAS", "TABLES", "Tables", "empty_frame", "to_arrow", "to_pandas"]
+__all__ = [
+    "ORDER",
+    "SCHEMAS",
+    "TABLES",
+    "TIMINGS",
+    "Tables",
+    "empty_frame",
+    "ordered",
+    "to_arrow",
+    "to_pandas",
+]
 
 TABLES: tuple[str, ...] = ("documents", "fields", "items", "taxes", "texts")
 
@@ -43,6 +58,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("submitted_at", pa.timestamp("us", tz="UTC")),
             ("elapsed_s", pa.float64()),
             ("read_locally", _str),
+            ("warnings", pa.list_(_str)),
         ]
     ),
     "fields": pa.schema(
@@ -90,6 +106,38 @@ SCHEMAS: dict[str, pa.Schema] = {
         ]
     ),
 }
+
+
+#: The order of every table's rows: these columns, ascending (nulls last), then the position in
+#: the answer (a stable sort keeps it). ``file_id`` and ``sha256`` only part rows of one source
+#: that came from two different answers (a file changed under the same name).
+ORDER: dict[str, tuple[str, ...]] = {
+    "documents": ("source", "page", "sha256"),
+    "fields": ("source", "file_id", "page"),
+    "items": ("source", "file_id", "item"),
+    "taxes": ("source", "file_id", "tax"),
+    "texts": ("source", "page"),
+}
+
+#: Columns that say when and how long, not what was read: ``Extraction.equals`` leaves them out
+#: unless asked.
+TIMINGS: tuple[str, ...] = ("submitted_at", "elapsed_s")
+
+
+def ordered(name: str, table: pa.Table) -> pa.Table:
+    """``table`` (one of :data:`TABLES`) in the documented order :data:`ORDER`.
+
+    Arrow's sort is stable, so rows equal on the order's columns keep their order: the position
+    in the answer.
+
+    >>> t = pa.table({"source": ["b", "a", "a"], "page": [1, 2, 1]})
+    >>> ordered("texts", t).to_pydict()
+    {'source': ['a', 'a', 'b'], 'page': [1, 2, 1]}
+    """
+    if table.num_rows < 2:
+        return table
+    keys = [(column, "ascending") for column in ORDER[name]]  # nulls last: the default
+    return table.sort_by(keys)
 
 
 class Tables(Protocol):

@@ -67,3 +67,60 @@ def test_models_lists_the_engines_models_without_a_key(runner: CliRunner) -> Non
     assert {"invoice", "text"} <= set(ids)
     cap = runner.invoke(main, ["models", "--service", "capsolver"])
     assert cap.exit_code == 0 and "common" in cap.output
+
+
+def _invoice_pdf(net: str, tax: str, gross: str) -> bytes:
+    """A born-digital invoice whose totals the embedded engine reads (labels left, amounts
+    right)."""
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=(595, 842))
+    y = 780
+    for label, value in [
+        ("Invoice number", "INV-1"),
+        ("Invoice date", "2024-01-15"),
+        ("Subtotal", net),
+        ("Tax", tax),
+        ("Total", gross),
+    ]:
+        page.drawString(60, y, label)
+        page.drawRightString(500, y, value)
+        y -= 24
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+def test_the_summary_counts_documents_that_fail_a_check(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.pdf").write_bytes(_invoice_pdf("100.00", "19.00", "119.00"))
+    (folder / "bad.pdf").write_bytes(_invoice_pdf("100.00", "19.00", "120.00"))
+    out = tmp_path / "out"
+    result = runner.invoke(
+        main, ["extract", str(folder), "--model", "invoice", "--out", str(out), "--no-progress"]
+    )
+    # Reading worked (exit 0); the arithmetic of one invoice does not hold, and the summary says so.
+    assert result.exit_code == 0, result.output
+    assert "1 documents failed a check" in result.output
+    assert "check failed: bad.pdf: net_plus_tax_is_gross (difference 1.00)" in result.output
+    checks = ocrframe.read_parquet(out).checks()
+    failed = checks[checks["result"] == "fail"]
+    assert failed[["source", "check"]].values.tolist() == [["bad.pdf", "net_plus_tax_is_gross"]]
+
+
+def test_an_empty_input_says_so_and_exits_non_zero(tmp_path: Path, runner: CliRunner) -> None:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    (folder / ".hidden.pdf").write_bytes(b"%PDF-1.4")
+    result = runner.invoke(
+        main, ["extract", str(folder), "--out", str(tmp_path / "out"), "--no-progress"]
+    )
+    assert result.exit_code == 1
+    assert "no documents found in" in result.output
+    assert "--include-hidden" in result.output

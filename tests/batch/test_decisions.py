@@ -98,7 +98,7 @@ def test_unit_status_is_the_documents_table_status() -> None:
     ]
     records = [
         DocumentRecord(
-            source=f"f{n}", service=service, model="m", response=response, error_code=code
+            source=f"f{n:02d}", service=service, model="m", response=response, error_code=code
         )
         for n, (service, response, code) in enumerate(cases)
     ]

@@ -221,3 +221,39 @@ def test_panel_runs_on_the_kernels_loop(
     assert "fields tab filled: True" in text
     assert "bar shown in the panel: [('TqdmHBox', True)]" in text
     assert "bar cleared: True None" in text
+
+
+def test_show_renders_in_a_kernel(
+    tmp_path: Path, notebook_client: ClientFactory, shared_cache: Path
+) -> None:
+    """``Extraction.show`` in a real kernel: a widget with the file's pages and the values."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    shutil.copytree(ROOT / "data" / "sample" / "invoices", tmp_path / "invoices")
+    cache = str(shared_cache / "show.sqlite3")
+    nb = new_notebook()
+    nb.cells = [
+        new_code_cell(
+            "import ocrframe\n"
+            f"ex = ocrframe.extract('invoices/invoice-de.pdf', model='invoice', cache={cache!r},"
+            " progress=False)\n"
+            "view = ex.show('invoice-de.pdf')"
+        ),
+        new_code_cell("view"),
+        new_code_cell(
+            "pages, values = view.children\n"
+            "images = [c.children[1] for c in pages.children]\n"
+            "print('kind', type(view).__name__, len(images), images[0].format)\n"
+            "print('png', all(i.value[:4] == b'\\x89PNG' for i in images))\n"
+            "print(values.children[0].value)"
+        ),
+    ]
+    notebook_client(nb, tmp_path).execute()
+    shown = nb.cells[1].outputs
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in shown)
+    text = "".join(str(o.get("text", "")) for o in nb.cells[2].outputs)
+    # Both pages of the file, rendered from it, beside the fields and the line items read.
+    assert "kind HBox 2 png" in text
+    assert "png True" in text
+    for part in ("invoice-de.pdf", "Fields", "grossAmount", "Line items", "Checks"):
+        assert part in text

@@ -19,6 +19,9 @@ The rules, so that whoever edits the README can keep this test true:
 - A command that starts the engine's server (``ocrframe serve ...``) is run until it says it is
   listening, then stopped; later commands cannot talk to it (show such a pair in one Python block
   instead if it matters).
+- A command that opens JupyterLab (``jupyter lab PATH``) is not left running: the paths it names
+  must exist, and where JupyterLab is installed (the ``notebook`` extra, as in CI) the same
+  command with ``--version`` must succeed.
 - The first command is the quick start: it makes a virtualenv, installs ocrframe with the
   ``engine`` extra and runs ``ocrframe extract data/sample...``. The second runs the tests.
 
@@ -235,6 +238,20 @@ def main():
             if "listening on http://" not in line:
                 print(f"FAILED: server at {where} said {line!r}", file=sys.stderr)
                 sys.exit(1)
+        elif step["kind"] == "ui":
+            import importlib.util, os, shlex
+
+            words = shlex.split(step["code"])
+            paths = [w for w in words[2:] if not w.startswith("-")]
+            missing = [p for p in paths if not os.path.exists(p)]
+            if missing:
+                print(f"FAILED: {where} names paths that do not exist: {missing}", file=sys.stderr)
+                sys.exit(1)
+            if importlib.util.find_spec("jupyterlab") is not None:
+                done = subprocess.run(words + ["--version"], timeout=120)
+                if done.returncode != 0:
+                    print(f"FAILED: {where}: {step['code']} --version", file=sys.stderr)
+                    sys.exit(1)
         else:
             done = subprocess.run(["bash", "-euo", "pipefail", "-c", step["code"]], timeout=300)
             if done.returncode != 0:
@@ -259,11 +276,14 @@ def test_readme_examples_run(blocks: list[Block], tmp_path: Path, shared_cache: 
                 if runnable:
                     code = " && ".join(runnable)
                     kind = "server" if re.search(r"\bocrframe serve\b", code) else "shell"
+                    if re.search(r"\bjupyter[ -]lab\b", code):
+                        kind = "ui"
                     steps.append({"kind": kind, "code": code, "line": block.line})
     if not steps:
         pytest.skip(f"{README.name} has nothing to run")
     work = tmp_path / "work"
     shutil.copytree(ROOT / "data" / "sample", work / "data" / "sample")
+    shutil.copytree(ROOT / "notebooks", work / "notebooks")
     (work / ".venv").symlink_to(Path(sys.prefix))
     (tmp_path / "steps.json").write_text(json.dumps(steps), encoding="utf-8")
     (tmp_path / "driver.py").write_text(_DRIVER, encoding="utf-8")
@@ -288,3 +308,38 @@ def test_readme_examples_run(blocks: list[Block], tmp_path: Path, shared_cache: 
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     assert "README OK" in done.stdout
+
+
+def test_readme_python_runs_twice_in_one_folder(blocks: list[Block], tmp_path: Path) -> None:
+    """The README's Python, run twice in the same folder with fresh answers the second time.
+
+    The second run's answers differ from the first's (a fresh cache: new file ids), so anything
+    a re-run leaves behind (a dataset that keeps the old rows, say) breaks its round trip. To
+    keep this quick the folder holds the born-digital sample invoices only.
+    """
+    steps = [
+        {"kind": "python", "code": b.code, "line": b.line} for b in blocks if b.lang in PYTHON_LANGS
+    ]
+    work = tmp_path / "work"
+    sample = work / "data" / "sample"
+    shutil.copytree(ROOT / "data" / "sample", sample, ignore=shutil.ignore_patterns("scan-*"))
+    (tmp_path / "steps.json").write_text(json.dumps(steps), encoding="utf-8")
+    (tmp_path / "driver.py").write_text(_DRIVER, encoding="utf-8")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DOCAI_", "CAPSOLVER_", "OCRFRAME_"))
+    }
+    env.update(MPLBACKEND="Agg", PYTHONPATH=str(ROOT))
+    for run in ("first", "second"):
+        env["OCRFRAME_CACHE_DIR"] = str(tmp_path / f"cache-{run}")
+        done = subprocess.run(
+            [sys.executable, str(tmp_path / "driver.py"), str(tmp_path / "steps.json")],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, run + done.stdout[-3000:] + done.stderr[-5000:]
+        assert "README OK" in done.stdout

@@ -6,6 +6,7 @@ import asyncio
 import random
 from pathlib import Path
 
+import ipywidgets
 import pytest
 
 import ocrframe
@@ -60,9 +61,14 @@ def test_without_key_lists_the_engines_models_by_name_and_id(folder: Path, tmp_p
     assert not p.local_einvoices.disabled and p.extract_arguments()["einvoice"] == "remote"
     p.local_einvoices.value = True
     assert p.extract_arguments()["einvoice"] == "local"
-    # The panel displays as a widget, and its repr names no key.
+    # The panel is a widget (a VBox): it displays as one, composes with others, and its repr
+    # names no key.
     assert "application/vnd.jupyter.widget-view+json" in p._repr_mimebundle_()
     assert "ocrframe panel" in repr(p)
+    assert isinstance(p, ipywidgets.VBox)
+    layout = ipywidgets.VBox([ipywidgets.HTML("<h3>Invoices</h3>"), p])
+    assert layout.children[1] is p
+    assert any(p.run_button in getattr(row, "children", ()) for row in p.children)
 
 
 def test_with_a_key_the_models_of_that_key(folder: Path, tmp_path: Path) -> None:
@@ -154,6 +160,15 @@ async def test_run_fills_the_tabs_lists_failures_and_saves(folder: Path, tmp_pat
     assert "<b>2</b> file(s) failed" in errors
     assert "sub/broken.pdf" in errors and "empty.png" in errors and "invoice.pdf" not in errors
     assert "corrupt" in errors and "empty" in errors and "Traceback" not in errors
+
+    # The preview offers the document viewer for the chosen row.
+    assert list(p.look.options) == ["empty.png", "invoice.pdf", "sub/broken.pdf"]
+    p.look.value = "invoice.pdf"
+    p.look_button.click()
+    (view,) = p.look_box.children
+    pages, values = view.children
+    assert len(pages.children) == 1 and pages.children[0].children[1].value[:4] == b"\x89PNG"
+    assert "invoiceNumber" in values.children[0].value
 
     p.save_path.value = str(tmp_path / "saved")
     p.save_button.click()

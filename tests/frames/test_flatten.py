@@ -54,7 +54,7 @@ def test_seed_example_exact(seed_answer: dict[str, Any]) -> None:
     assert len(ex.fields) == 7
     assert len(ex.items) == 15
     assert ex.items.groupby("item").size().tolist() == [5, 5, 5]
-    assert len(ex.taxes) == 2 and ex.taxes["tax"].tolist() == [0, 0]
+    assert len(ex.taxes) == 2 and ex.taxes["tax"].tolist() == [1, 1]
     for table in (ex.fields, ex.items, ex.taxes):
         assert table["page"].tolist() == [1] * len(table)
         assert set(table["source"]) == {"invoice.pdf"}
@@ -85,13 +85,15 @@ def test_wide_views_of_seed_example(seed_answer: dict[str, Any]) -> None:
         "totalPriceInclTax", "unitPrice", "quantity", "description", "totalPriceExclTax",
     ]  # fmt: skip
     assert len(wide) == 3
-    assert wide["item"].tolist() == [0, 1, 2]
+    assert wide["item"].tolist() == [1, 2, 3]  # counted from 1, like pages
     assert wide["description"].tolist() == [
         "Front and rear brake cables",
         "New set of pedal arms",
         "Labor 3hrs",
     ]
-    assert str(wide["quantity"].dtype) == "decimal128(38, 10)[pyarrow]"
+    # Each key column shows the decimals it was written with: "1" and "100.00".
+    assert str(wide["quantity"].dtype) == "decimal128(38, 0)[pyarrow]"
+    assert str(wide["unitPrice"].dtype) == "decimal128(38, 2)[pyarrow]"
     assert str(wide["description"].dtype) == "string[pyarrow]"
     assert wide["unitPrice"].tolist() == [Decimal("100"), Decimal("15"), Decimal("5")]
     taxes = ex.taxes_wide()
@@ -129,7 +131,7 @@ def test_wide_duplicate_keys_first_wins_and_is_recorded() -> None:
     wide = ex.items_wide()
     assert wide["amount"].tolist() == [Decimal("1.00")]
     assert wide.attrs["duplicate_keys"] == [
-        {"source": "a.pdf", "file_id": "F1", "item": 0, "key": "amount", "value": "2.00"}
+        {"source": "a.pdf", "file_id": "F1", "item": 1, "key": "amount", "value": "2.00"}
     ]
     doc = ex.documents.iloc[0]
     assert doc["status"] == "ok"
@@ -150,7 +152,14 @@ def test_wide_page_is_smallest_page_of_the_item() -> None:
 
 
 def _dtypes(ex: Extraction) -> dict[str, list[tuple[str, str]]]:
-    return {name: [(c, str(t)) for c, t in getattr(ex, name).dtypes.items()] for name in TABLES}
+    # The scale of a number column follows its values (154.06 shows as 154.06): compared apart.
+    return {
+        name: [
+            (c, "decimal" if str(t).startswith("decimal128(38,") else str(t))
+            for c, t in getattr(ex, name).dtypes.items()
+        ]
+        for name in TABLES
+    }
 
 
 def test_empty_and_full_tables_have_same_columns_and_dtypes(
@@ -161,8 +170,10 @@ def test_empty_and_full_tables_have_same_columns_and_dtypes(
     assert _dtypes(empty) == _dtypes(full) == _dtypes(Extraction.empty())
     for name in TABLES:
         assert list(getattr(full, name).columns) == SCHEMAS[name].names
-        assert _dtypes(full)[name] == [(c, str(t)) for c, t in empty_frame(name).dtypes.items()]
-    assert str(full.fields["number"].dtype) == "decimal128(38, 10)[pyarrow]"
+        assert _dtypes(full)[name] == _dtypes(Extraction.empty())[name]
+        assert list(empty_frame(name).columns) == SCHEMAS[name].names
+    assert str(full.fields["number"].dtype) == "decimal128(38, 2)[pyarrow]"
+    assert str(empty.fields["number"].dtype) == "decimal128(38, 0)[pyarrow]"
     assert str(full.fields["date"].dtype) == "date32[day][pyarrow]"
     assert str(full.documents["submitted_at"].dtype) == "timestamp[us, tz=UTC][pyarrow]"
 
@@ -171,7 +182,7 @@ def test_expected_columns_per_design() -> None:
     assert SCHEMAS["documents"].names == [
         "source", "sha256", "bytes", "service", "model", "page", "pages", "status", "file_id",
         "task_id", "request_id", "recognize_status", "error_code", "error_message", "attempts",
-        "cached", "submitted_at", "elapsed_s", "read_locally",
+        "cached", "submitted_at", "elapsed_s", "read_locally", "warnings",
     ]  # fmt: skip
     assert SCHEMAS["fields"].names == [
         "source",
@@ -291,11 +302,13 @@ def test_capsolver_answers(capsolver_answer: dict[str, Any]) -> None:
     ]  # fmt: skip
     ex = Extraction.from_responses(records)
     docs = ex.documents
-    assert docs["status"].tolist() == ["ok", "failed", "pending"]
-    assert docs["page"].tolist()[:2] == [1, 2]
-    assert docs["task_id"].tolist() == [capsolver_answer["taskId"], "T2", "T3"]
-    assert docs["error_code"].tolist()[1] == "ERROR_INVALID_IMAGE"
-    assert docs["error_message"].tolist()[1] == "bad image"
+    # In the documented order: by source, then page.
+    assert docs["source"].tolist() == ["c.png", "scan.pdf", "scan.pdf"]
+    assert docs["status"].tolist() == ["pending", "ok", "failed"]
+    assert docs["page"].tolist()[1:] == [1, 2]
+    assert docs["task_id"].tolist() == ["T3", capsolver_answer["taskId"], "T2"]
+    assert docs["error_code"].tolist()[2] == "ERROR_INVALID_IMAGE"
+    assert docs["error_message"].tolist()[2] == "bad image"
     texts = ex.texts
     assert texts.to_dict("records") == [
         {"source": "scan.pdf", "page": 1, "task_id": capsolver_answer["taskId"],
@@ -395,7 +408,7 @@ def test_items_that_are_not_lists() -> None:
         "taxList": {"not": "a list"},
     }
     ex = Extraction.from_responses({"a.pdf": _docai(result)})
-    assert ex.items["item"].tolist() == [1, 2]
+    assert ex.items["item"].tolist() == [2, 3]  # itemList[1] and [2]: lines 2 and 3
     assert ex.items["value"].tolist() == ["single", "ok line"]
     doc = ex.documents.iloc[0]
     assert doc["status"] == "ok" and doc["error_code"] == "malformed_answer"
@@ -487,7 +500,9 @@ def test_concat_and_equals(seed_answer: dict[str, Any], capsolver_answer: dict[s
     b = Extraction.from_responses({"b.png": capsolver_answer})
     both = Extraction.from_responses({"a.pdf": seed_answer, "b.png": capsolver_answer})
     assert Extraction.concat([a, b]).equals(both)
-    assert not Extraction.concat([b, a]).equals(both)
+    # Content, not the order rows were put together in.
+    assert Extraction.concat([b, a]).equals(both)
+    assert Extraction.concat([b, a]).documents["source"].tolist() == ["a.pdf", "b.png"]
     assert Extraction.concat([]).equals(Extraction.empty())
     assert not a.equals(b)
     assert not a.equals("a")
@@ -539,8 +554,8 @@ def test_dayfirst_option_reaches_the_tables() -> None:
 def test_mixed_records_and_raw_answers(seed_answer: dict[str, Any]) -> None:
     rec = DocumentRecord(source="r.pdf", service="docai", response=seed_answer)
     ex = Extraction.from_responses([rec, seed_answer], model="M")
-    assert ex.documents["source"].tolist() == ["r.pdf", "#1"]
-    assert ex.documents["model"].tolist()[1] == "M"
+    assert ex.documents["source"].tolist() == ["#1", "r.pdf"]
+    assert ex.documents["model"].tolist()[0] == "M"
 
 
 def test_an_answer_that_breaks_the_reader_is_rolled_back(
@@ -553,8 +568,9 @@ def test_an_answer_that_breaks_the_reader_is_rolled_back(
     bad = _docai({"itemList": [[_cell("a", "1"), _cell("b", "2", page=0)]]})
     ex = Extraction.from_responses({"good.pdf": seed_answer, "bad.pdf": bad, "good2": seed_answer})
     docs = ex.documents
-    assert docs["status"].tolist() == ["ok", "failed", "ok"]
-    assert docs["error_code"].tolist()[1] == "malformed_answer"
-    assert "unreadable answer (RuntimeError)" in docs["error_message"].iloc[1]
+    assert docs["source"].tolist() == ["bad.pdf", "good.pdf", "good2"]
+    assert docs["status"].tolist() == ["failed", "ok", "ok"]
+    assert docs["error_code"].tolist()[0] == "malformed_answer"
+    assert "unreadable answer (RuntimeError)" in docs["error_message"].iloc[0]
     # The bad answer's first, already-read cell is dropped, and the columns stay aligned.
     assert ex.items.groupby("source").size().to_dict() == {"good.pdf": 15, "good2": 15}

@@ -16,6 +16,7 @@ import pytest
 import ocrframe._frames.dataset as parquet
 from ocrframe._frames import SCHEMAS, TABLES, Extraction, ParquetDatasetWriter, read_parquet
 from ocrframe._records import DocumentRecord
+from ocrframe.errors import ConfigurationError
 
 
 def _invoice(seed: dict[str, Any], n: int, *, status: str = "1") -> dict[str, Any]:
@@ -130,7 +131,7 @@ def test_later_run_adds_without_duplicates(tmp_path: Path, seed_answer: dict[str
     assert len(back.items) == 5 * 15
     # Same content again: nothing new at all, no new part.
     parts_before = _files(tmp_path, "documents")
-    first.to_parquet(tmp_path)
+    first.to_parquet(tmp_path, mode="append")
     assert _files(tmp_path, "documents") == parts_before
     assert read_parquet(tmp_path).equals(back)
 
@@ -139,7 +140,7 @@ def test_changed_file_is_a_new_document(tmp_path: Path, seed_answer: dict[str, A
     Extraction.from_records(_records(seed_answer, range(1))).to_parquet(tmp_path)
     (rec,) = _records(seed_answer, range(1))
     rec.sha256 = "f" * 64  # same path, new content
-    Extraction.from_records([rec]).to_parquet(tmp_path)
+    Extraction.from_records([rec]).to_parquet(tmp_path, mode="append")
     assert read_parquet(tmp_path).documents["sha256"].tolist() == ["0" * 64, "f" * 64]
 
 
@@ -149,7 +150,7 @@ def test_failed_or_pending_document_is_replaced(
     pending = _records(seed_answer, range(2), status="2")
     failed = DocumentRecord(source="c.pdf", service="docai", sha256="c" * 64, error_code="timeout")
     Extraction.from_records([*pending, failed]).to_parquet(tmp_path)
-    assert read_parquet(tmp_path).documents["status"].tolist() == ["pending", "pending", "failed"]
+    assert read_parquet(tmp_path).documents["status"].tolist() == ["failed", "pending", "pending"]
 
     done = _records(seed_answer, range(1))  # the first one is now recognised
     with ParquetDatasetWriter(tmp_path) as writer:
@@ -195,7 +196,7 @@ def test_duckdb_sums_match_pandas(tmp_path: Path, seed_answer: dict[str, Any]) -
     first = Extraction.from_records(_records(seed_answer, range(0, 6)))
     second = Extraction.from_records(_records(seed_answer, range(4, 12)))
     first.to_parquet(tmp_path)
-    second.to_parquet(tmp_path)
+    second.to_parquet(tmp_path, mode="append")
     ex = read_parquet(tmp_path)
     totals = ex.items[ex.items["key"] == "totalPriceInclTax"]
     by_pandas = {src: Decimal(v) for src, v in totals.groupby("source")["number"].sum().items()}
@@ -257,3 +258,46 @@ def test_capsolver_pages_are_separate_documents(tmp_path: Path) -> None:
     assert docs["page"].tolist() == [1, 2, 3]
     assert docs["status"].tolist() == ["ok", "ok", "ok"]
     assert sorted(back.texts["text"]) == ["page 1", "page 2", "page 3"]
+
+
+def test_overwrite_is_the_default_and_round_trips_every_time(
+    tmp_path: Path, seed_answer: dict[str, Any]
+) -> None:
+    first = Extraction.from_records(_records(seed_answer, range(0, 3)))
+    first.to_parquet(tmp_path)
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    # A later run with other answers (a fresh cache, refresh=True): the dataset is that run.
+    changed = copy.deepcopy(seed_answer)
+    changed["data"]["result"]["fieldList"][0]["value"] = "Payment within 30 days"
+    second = Extraction.from_records(_records(changed, range(1, 4)))
+    for _ in range(2):
+        second.to_parquet(tmp_path)
+        assert read_parquet(tmp_path).equals(second)
+        assert len(_files(tmp_path, "documents")) == 1
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
+    Extraction.empty().to_parquet(tmp_path)
+    assert read_parquet(tmp_path).equals(Extraction.empty())
+    for name in TABLES:
+        assert len(_files(tmp_path, name)) == 1  # an empty part: readers still find a schema
+
+
+def test_append_adds_and_an_unknown_mode_is_refused(
+    tmp_path: Path, seed_answer: dict[str, Any]
+) -> None:
+    Extraction.from_records(_records(seed_answer, range(0, 2))).to_parquet(tmp_path)
+    Extraction.from_records(_records(seed_answer, range(2, 3))).to_parquet(tmp_path, mode="append")
+    assert len(read_parquet(tmp_path).documents) == 3
+    with pytest.raises(ConfigurationError, match="mode"):
+        Extraction.empty().to_parquet(tmp_path, mode="replace")  # type: ignore[arg-type]
+
+
+def test_a_dataset_written_before_the_warnings_column_still_reads(
+    tmp_path: Path, seed_answer: dict[str, Any]
+) -> None:
+    ex = Extraction.from_records(_records(seed_answer, range(0, 2)))
+    ex.to_parquet(tmp_path)
+    (file,) = _files(tmp_path, "documents")
+    pq.write_table(pq.read_table(file).drop_columns(["warnings"]), file)
+    back = read_parquet(tmp_path)
+    assert back.documents["warnings"].isna().all()
+    assert back.fields.equals(ex.fields)
