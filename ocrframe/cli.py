@@ -16,6 +16,7 @@ from ocrframe._batch import (
 
 if TYPE_CHECKING:
     from ocrframe._batch import DatasetExtraction, RunSummary
+    from ocrframe._batch.preview import Preview
 
 
 @click.group()
@@ -118,9 +119,9 @@ _SERVICES = click.Choice(["docai", "capsolver"])
 @click.option("--model", default=None, help="DocAI modelId, or CapSolver module (common, ...).")
 @click.option(
     "--out",
-    required=True,
+    default=None,
     type=click.Path(file_okay=False, path_type=str),
-    help="Folder of the Parquet dataset (written as answers arrive).",
+    help="Folder of the Parquet dataset (written as answers arrive); required unless --dry-run.",
 )
 @click.option("--pages", default=None, help="Pages to read, as '1-1, 3-4'.")
 @click.option("--workspace", default=None, help="DocAI workspaceCode.")
@@ -183,6 +184,11 @@ _SERVICES = click.Choice(["docai", "capsolver"])
     "XRechnung) here from their XML, without sending them; 'remote' sends every file.",
 )
 @click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Send nothing: list the files, kinds, pages, bytes, cached or not, requests to make.",
+)
+@click.option(
     "--max-file-mb",
     type=click.FloatRange(min=0, min_open=True),
     default=DEFAULT_MAX_FILE_BYTES / 2**20,
@@ -214,7 +220,7 @@ def extract(
     paths: tuple[str, ...],
     service: str,
     model: str | None,
-    out: str,
+    out: str | None,
     pages: str | None,
     workspace: str | None,
     asynchronous: bool,
@@ -232,6 +238,7 @@ def extract(
     no_progress: bool,
     include_hidden: bool,
     einvoice: str,
+    dry_run: bool,
     max_file_mb: float,
     base_url: str | None,
     dask_address: str | None,
@@ -246,14 +253,18 @@ def extract(
 
     from ocrframe._batch import DatasetExtraction, RunSummary
     from ocrframe._batch import extract as run_extract
+    from ocrframe._batch.preview import Preview
     from ocrframe.errors import ConfigurationError, OcrframeError
 
     if cache_path is not None and no_cache:
         raise click.UsageError("--cache and --no-cache exclude each other")
     if partition_size is not None and dask_address is None:
         raise click.UsageError("--partition-size goes with --dask")
-    if dask_address is not None:
+    # A dry run plans here: the files it lists are the ones the cluster would be given.
+    if dask_address is not None and not dry_run:
         run_extract = functools.partial(_on_dask, dask_address, partition_size)
+    if out is None and not dry_run:
+        raise click.UsageError("Missing option '--out' (the dataset folder)")
     try:
         extraction = run_extract(
             list(paths) if len(paths) > 1 else paths[0],
@@ -274,18 +285,23 @@ def extract(
             cache=False if no_cache else (cache_path if cache_path is not None else True),
             refresh=refresh,
             progress=not no_progress,
-            out=out,
+            out=None if dry_run else out,
             max_file_bytes=int(max_file_mb * 1024 * 1024),
             include_hidden=include_hidden,
             einvoice=einvoice,
+            dry_run=dry_run,
         )
     except ConfigurationError as exc:
         raise click.UsageError(str(exc)) from exc
     except OcrframeError as exc:
         partial = getattr(exc, "extraction", None)
         if isinstance(partial, DatasetExtraction):
-            click.echo(run_summary(partial.summary, out))
+            click.echo(run_summary(partial.summary, str(out)))
         raise click.ClickException(f"the run stopped: {exc}") from exc
+    if isinstance(extraction, Preview):
+        click.echo(preview_text(extraction))
+        return
+    assert out is not None
     summary = extraction.summary if isinstance(extraction, DatasetExtraction) else RunSummary()
     if summary.documents == 0:
         hidden = "" if include_hidden else " (hidden files are skipped: see --include-hidden)"
@@ -308,6 +324,23 @@ def _on_dask(
     sized: dict[str, Any] = {} if partition_size is None else {"partition_size": partition_size}
     with ocrframe.dask.connect(address) as client:
         return ocrframe.dask.extract(paths, client=client, **sized, **options)
+
+
+def preview_text(preview: Preview) -> str:
+    """A dry run's report: one line per unit, then the totals."""
+    lines = []
+    for raw in preview.files.to_dict("records"):
+        # Missing Arrow values come out as pd.NA: compared by identity, never by truth.
+        row = {k: None if v is None or type(v).__name__ == "NAType" else v for k, v in raw.items()}
+        source = str(row["source"])
+        where = source if row["page"] is None else f"{source} p{row['page']}"
+        if row["action"] == "fail":
+            detail = f"{row['error_code']}: {row['error_message']}"
+        else:
+            detail = f"{row['kind']}, {row['pages']} pages, {row['bytes']} bytes"
+        lines.append(f"  {row['action']!s:6} {where} ({detail})")
+    lines.append(preview.summary())
+    return "\n".join(lines)
 
 
 def run_summary(summary: RunSummary, out: str) -> str:

@@ -182,6 +182,7 @@ class BatchOptions:
     max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES
     include_hidden: bool = False
     einvoice: EInvoiceReading = "remote"
+    dry_run: bool = False
 
     @property
     def pages_text(self) -> str | None:
@@ -218,6 +219,7 @@ def make_options(
     max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
     include_hidden: bool = False,
     einvoice: str = "remote",
+    dry_run: bool = False,
 ) -> BatchOptions:
     """Validate a run's settings; raise :class:`ConfigurationError` / :class:`PageRangeError`.
 
@@ -264,7 +266,11 @@ def make_options(
     _positive("poll_interval", poll_interval)
     _positive("poll_timeout", poll_timeout)
     _positive("max_file_bytes", max_file_bytes, integer=True, optional=True)
-    for name, flag in (("refresh", refresh), ("include_hidden", include_hidden)):
+    for name, flag in (
+        ("refresh", refresh),
+        ("include_hidden", include_hidden),
+        ("dry_run", dry_run),
+    ):
         if not isinstance(flag, bool):
             raise ConfigurationError(f"{name} must be True or False, not {flag!r}")
     if einvoice not in EINVOICE_CHOICES:
@@ -290,6 +296,7 @@ def make_options(
         max_file_bytes=max_file_bytes,
         include_hidden=include_hidden,
         einvoice=cast(EInvoiceReading, einvoice),
+        dry_run=dry_run,
     )
 
 
@@ -1442,6 +1449,7 @@ async def extract_async(
     max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
     include_hidden: bool = False,
     einvoice: str = "remote",
+    dry_run: bool = False,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Extraction:
     """Recognise every file under ``paths`` with DocAI or CapSolver; return the tables.
@@ -1466,6 +1474,10 @@ async def extract_async(
     or UBL) is answered here, exactly, from its XML, and is neither sent nor paid for; only the
     other files go to the service. Its ``documents`` row has ``read_locally`` =
     ``"einvoice-xml"``. The default, ``"remote"``, sends every file: the service chosen reads it.
+
+    ``dry_run=True`` sends nothing: it returns a :class:`~ocrframe._batch.preview.Preview` (an
+    Extraction with no rows) whose ``files`` say, unit by unit, what a run would do: kind,
+    pages, bytes, cached or not, requests to make (``.summary()`` in one paragraph).
 
     Every file ends exactly once in ``documents`` as ``ok``, ``failed`` or ``pending``. A bad
     key or an empty balance raises that error (a :class:`RunAbortedError`) once the ledger is
@@ -1516,6 +1528,23 @@ async def extract_async(
     except BaseException:
         await client.aclose()
         raise
+    if options.dry_run:
+        from ocrframe._batch.preview import preview_units
+
+        try:
+            embedded = bool(client.uses_embedded_engine)
+            return await preview_units(
+                paths,
+                options=options,
+                host=host_of(client.base_url, embedded=embedded),
+                cache=store,
+                key_options=key_options,
+                plan_unit=plan_unit,
+            )
+        finally:
+            await client.aclose()
+            if store is not None:
+                store.close()
     bar: Any = None
     if callable(progress):
         bar = _CallbackBar(progress, total)
