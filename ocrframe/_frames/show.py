@@ -122,7 +122,15 @@ def _default_renderer(content: bytes, dpi: int) -> list[Any]:
     return images
 
 
+#: Longest side of a page image sent to the notebook, in pixels: a 300 dpi scan would otherwise
+#: put megabytes into the notebook for a picture shown 480 pixels wide.
+MAX_SIDE = 1000
+
+
 def _png(image: Any) -> bytes:
+    if max(image.size) > MAX_SIDE:
+        image = image.copy()
+        image.thumbnail((MAX_SIDE, MAX_SIDE))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=False)
     return buffer.getvalue()
