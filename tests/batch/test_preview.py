@@ -11,6 +11,23 @@ from typing import Any
 
 import ocrframe
 from ocrframe._batch.preview import Preview
+from tools.synth.einvoices import attach
+
+# The smallest CII e-invoice the reader takes (an invoice number, a date, a total).
+_CII = b"""<?xml version="1.0" encoding="UTF-8"?>
+<rsm:CrossIndustryInvoice
+  xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+  xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
+  xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100">
+  <rsm:ExchangedDocument><ram:ID>X-9</ram:ID><ram:TypeCode>380</ram:TypeCode>
+    <ram:IssueDateTime><udt:DateTimeString format="102">20240301</udt:DateTimeString>
+    </ram:IssueDateTime></rsm:ExchangedDocument>
+  <rsm:SupplyChainTradeTransaction><ram:ApplicableHeaderTradeSettlement>
+    <ram:SpecifiedTradeSettlementHeaderMonetarySummation>
+      <ram:GrandTotalAmount>12.00</ram:GrandTotalAmount>
+    </ram:SpecifiedTradeSettlementHeaderMonetarySummation>
+  </ram:ApplicableHeaderTradeSettlement></rsm:SupplyChainTradeTransaction>
+</rsm:CrossIndustryInvoice>"""
 
 
 def _folder(tmp_path: Path, make: Any) -> Path:
@@ -98,3 +115,23 @@ def test_cli_dry_run_sends_nothing(
     assert "fail   empty.pdf (empty:" in done.stdout
     assert "3 requests would be sent" in done.stdout
     assert not (tmp_path / "out").exists()
+
+
+def test_dry_run_counts_e_invoices_read_here_as_not_sent(
+    tmp_path: Path, make: Any, engine_server: Callable[..., Any]
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "e.pdf").write_bytes(attach(make.pdf("Invoice X-9"), {"factur-x.xml": _CII}))
+    (folder / "plain.pdf").write_bytes(make.pdf("Invoice P-1"))
+    server = engine_server()
+    preview = ocrframe.extract(
+        folder, model="text", base_url=server.url, einvoice="local", dry_run=True, cache=False
+    )
+    assert server.request_log() == []
+    actions = dict(zip(preview.files["source"], preview.files["action"], strict=True))
+    assert actions == {"e.pdf": "local", "plain.pdf": "send"}
+    assert preview.requests == 1
+    # What the dry run promised is what a run does: only the plain PDF reaches the server.
+    ocrframe.extract(folder, model="text", base_url=server.url, einvoice="local", cache=False)
+    assert len(server.request_log()) == 1
