@@ -303,7 +303,8 @@ def extract(
         return
     assert out is not None
     summary = extraction.summary if isinstance(extraction, DatasetExtraction) else RunSummary()
-    if summary.documents == 0:
+    # A cluster re-run that skips files its dataset holds already did find them.
+    if summary.documents == 0 and not getattr(summary, "skipped", 0):
         hidden = "" if include_hidden else " (hidden files are skipped: see --include-hidden)"
         raise click.ClickException(
             f"no documents found in {', '.join(paths)}{hidden}: nothing was read"
