@@ -81,6 +81,17 @@ _loaded = 0
 _local = threading.local()  # per thread: .engine (its RapidOCR), .worker (True in a worker)
 
 
+def _forget_workers() -> None:
+    """In a forked child: the parent's worker threads (and their engines) do not exist here, and
+    a pool that believes they do would queue reads forever. Start afresh, lazily as always."""
+    global _pool, _pool_lock, _load_lock, _local, _loaded
+    _pool, _loaded = None, 0
+    _pool_lock, _load_lock, _local = threading.Lock(), threading.Lock(), threading.local()
+
+
+os.register_at_fork(after_in_child=_forget_workers)
+
+
 def _default_workers() -> int:
     raw = os.environ.get(WORKERS_ENV, "").strip()
     if not raw:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import io
 import os
+import select
+import signal
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -152,6 +155,36 @@ def test_a_read_from_a_worker_runs_on_that_worker(workers: Callable[[int | None]
     name, (page,) = outer.result(timeout=DEADLOCK_S)
     assert name.startswith("ocrframe-ocr")
     assert [w.text for w in page.words] == ["HOTEL", "888"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_reads_on_workers_of_its_own(workers: Callable[[int | None], None]) -> None:
+    # A process forked while the workers run (multiprocessing, some dask schedulers) has none of
+    # their threads: it must start its own instead of queueing reads for threads that are gone.
+    workers(1)
+    png = _png(_page_image(["INDIA 999"]))
+    load_pages(png)  # the parent's worker thread exists now
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork with threads running
+        child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        try:
+            (page,) = load_pages(png)
+            os.write(write_end, " ".join(w.text for w in page.words).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    ready: list[int] = []
+    try:
+        ready, _, _ = select.select([read_end], [], [], DEADLOCK_S)
+        assert ready, "the forked child never finished reading: it waits for the parent's workers"
+        assert os.read(read_end, 1000).decode() == "INDIA 999"
+    finally:
+        os.close(read_end)
+        if not ready:
+            os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
 
 
 # --- configuration -------------------------------------------------------------------------------
