@@ -232,3 +232,20 @@ def test_engine_config_sets_the_process_workers(workers: Callable[[int | None], 
     assert ocr.workers() == 3
     with pytest.raises(ConfigurationError):
         create_app(EngineConfig(ocr_workers=0))
+
+
+def test_serve_passes_ocr_workers_to_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    import ocrframe.engine.app as engine_app
+    from ocrframe.cli import main
+
+    seen: list[EngineConfig] = []
+
+    def fake_serve(config: EngineConfig, host: str, port: int, *, on_listening: Any) -> None:
+        seen.append(config)
+
+    monkeypatch.setattr(engine_app, "serve", fake_serve)
+    assert CliRunner().invoke(main, ["serve", "--ocr-workers", "2"]).exit_code == 0
+    assert CliRunner().invoke(main, ["serve"]).exit_code == 0
+    assert [c.ocr_workers for c in seen] == [2, None]  # None: the environment, else the cores
