@@ -7,14 +7,21 @@ Side by side, in the same session: the printed-page reader on ``X.stripped.pdf``
 document with the XML removed: text layer -> :func:`extract_invoice`), the path a file takes
 without an e-invoice. Halves are :func:`benchmarks._realdata.split`'s.
 
+With ``--batch``, also the batch option ``einvoice="local"`` against ``"remote"``: the 47
+originals and their 47 stripped copies through :func:`ocrframe.extract_async` against
+``ocrframe serve`` on loopback, slowed to ``--latency-ms`` per answer like a remote service
+(no cache; each variant ``--runs`` times, alternating; medians). It counts the identify requests
+the server saw, and the wall time of each run.
+
 Run::
 
-    .venv/bin/python -m benchmarks.bench_einvoice [--repeat 5] [--verbose]
+    .venv/bin/python -m benchmarks.bench_einvoice [--repeat 5] [--verbose] [--batch]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import statistics
@@ -25,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._realdata import REALDATA, split
+from benchmarks._servers import start_listening
 from benchmarks.bench_accuracy import HEADER_FIELDS, Score, score_document
 from ocrframe._einvoice import read_einvoice
 
@@ -126,11 +134,79 @@ def _timing(label: str, times: list[float]) -> str:
     )
 
 
+def batch_runs(paths: Sequence[Path], latency_ms: float, runs: int) -> str:
+    """``einvoice="local"`` against ``"remote"`` through a loopback server; a Markdown table."""
+    import httpx
+
+    import ocrframe
+
+    process, url = start_listening(
+        [
+            "-c",
+            "from ocrframe.cli import main; main()",
+            "serve",
+            "--port",
+            "0",
+            "--latency-ms",
+            str(latency_ms),
+        ],
+        "ocrframe engine listening on ",
+    )
+    files = list(paths) + [p.with_name(p.name[: -len(".pdf")] + ".stripped.pdf") for p in paths]
+    walls: dict[str, list[float]] = {"remote": [], "local": []}
+    sent: dict[str, int] = {}
+    local_rows: dict[str, int] = {}
+    try:
+        for _ in range(runs):
+            for mode in ("remote", "local"):
+                httpx.post(f"{url}/_engine/requests/clear", timeout=30).raise_for_status()
+                start = time.perf_counter()
+                ex = asyncio.run(
+                    ocrframe.extract_async(
+                        files,
+                        service="docai",
+                        model="invoice",
+                        base_url=url,
+                        einvoice=mode,
+                        cache=False,
+                        progress=False,
+                    )
+                )
+                walls[mode].append(time.perf_counter() - start)
+                log = httpx.get(f"{url}/_engine/requests", timeout=30).json()["requests"]
+                sent[mode] = sum(1 for e in log if e["path"].endswith("identifyByEncodeString"))
+                local_rows[mode] = int(ex.documents["read_locally"].notna().sum())
+                assert (ex.documents["status"] == "ok").all()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    out = [
+        f"{len(files)} files ({len(paths)} e-invoices + their stripped copies), server latency "
+        f"{latency_ms:.0f} ms, {runs} runs each",
+        "",
+        "| einvoice= | files sent | read locally | median wall (s) | runs (s) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for mode in ("remote", "local"):
+        runs_text = ", ".join(f"{w:.2f}" for w in walls[mode])
+        out.append(
+            f"| {mode} | {sent[mode]} | {local_rows[mode]} | "
+            f"{statistics.median(walls[mode]):.2f} | {runs_text} |"
+        )
+    ratio = statistics.median(walls["remote"]) / statistics.median(walls["local"])
+    out.append("")
+    out.append(f"ratio of medians, remote / local: {ratio:.2f}x")
+    return "\n".join(out)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print Markdown."""
     parser = argparse.ArgumentParser(description="e-invoice XML path accuracy and speed")
     parser.add_argument("--repeat", type=int, default=5, help="XML reads per file (median kept)")
     parser.add_argument("--verbose", "-v", action="store_true")
+    parser.add_argument("--batch", action="store_true", help="also einvoice=local vs remote")
+    parser.add_argument("--latency-ms", type=float, default=300.0)
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
     paths = originals()
     if not paths:
@@ -162,6 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(_timing("printed page (text layer + reader, stripped copy)", page_times))
     ratio = statistics.median(page_times) / max(1e-9, statistics.median(xml_times))
     print(f"ratio of medians, printed page / XML: {ratio:.1f}x")
+    if args.batch:
+        print()
+        print(batch_runs(paths, args.latency_ms, args.runs))
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 

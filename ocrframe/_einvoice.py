@@ -24,23 +24,20 @@ those are kept under their own keys (``documentTypeCode``, ``sellerVatId``, ``ta
 Every cell is on page 1: the XML describes the document, and its first page is where a reader
 looks for the header.
 
-The XML is untrusted input: it is parsed by :mod:`defusedxml` with DTDs forbidden (so no entity
-expansion and no external reference can be fetched), and an attachment over
-:data:`MAX_XML_BYTES` is refused before it is copied out of the PDF.
+The XML is untrusted input: the attachment is decoded by pypdf with its output capped at
+:data:`MAX_XML_BYTES`, and parsed by :mod:`defusedxml` with DTDs forbidden (so no entity
+expansion and no external reference can be fetched).
 """
 
 from __future__ import annotations
 
-import ctypes
+import io
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
-
-from ocrframe._documents import PDFIUM_LOCK, open_pdf
-from ocrframe.errors import InputFileError
 
 __all__ = [
     "MAX_XML_BYTES",
@@ -105,46 +102,58 @@ def embedded_xml(content: bytes) -> Attachment | None:
     """The e-invoice XML attached to a PDF, or ``None`` (not a PDF, unreadable, none attached).
 
     The standard names (``factur-x.xml``, ``zugferd-invoice.xml``, ``xrechnung.xml``, any case)
-    come first, then other ``.xml`` attachments in their order. Raises :class:`EInvoiceError`
-    for an XML attachment larger than :data:`MAX_XML_BYTES`.
+    come first, then other ``.xml`` attachments in their order; the first whose root element is
+    an invoice is returned. Raises :class:`EInvoiceError` for an XML attachment that decodes to
+    more than :data:`MAX_XML_BYTES` or cannot be decoded.
+
+    The attachments are read with pypdf under decoding limits: pdfium would decompress a whole
+    embedded file just to tell its size, so a small PDF carrying a compressed "bomb" would cost
+    gigabytes before any check could refuse it.
 
     >>> embedded_xml(b"%PDF-1.7 ...") is None  # doctest: +SKIP
     True
     """
     if not content.startswith(b"%PDF") and b"%PDF-" not in content[:1024]:
         return None
-    import pypdfium2.raw as pdfium_c
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import LimitReachedError
 
-    found: list[tuple[int, int, str, bytes]] = []
-    with PDFIUM_LOCK:
+    limit = MAX_XML_BYTES
+    candidates: list[tuple[int, int, Any]] = []
+    with apply_configuration(
+        zlib_maximum_output_length=limit + 1,
+        lzw_maximum_output_length=limit + 1,
+        run_length_maximum_output_length=limit + 1,
+        brotli_maximum_output_length=limit + 1,
+        stream_decoding_work_maximum_length=4 * (limit + 1),
+    ):
         try:
-            doc = open_pdf(content)
-        except InputFileError:
-            return None  # the page reader reports what is wrong with the file
-        try:
-            for index in range(doc.count_attachments()):
-                attachment = doc.get_attachment(index)
-                name = attachment.get_name() or ""
-                lower = name.lower()
-                if not lower.endswith(".xml"):
-                    continue
-                size = ctypes.c_ulong()
-                pdfium_c.FPDFAttachment_GetFile(attachment, None, 0, size)
-                if size.value > MAX_XML_BYTES:
-                    raise EInvoiceError(
-                        f"attachment {name!r} is {size.value} bytes, more than the "
-                        f"{MAX_XML_BYTES} read"
-                    )
-                if size.value == 0:
-                    continue
-                data = bytes(attachment.get_data())
-                rank = _KNOWN_NAMES.index(lower) if lower in _KNOWN_NAMES else len(_KNOWN_NAMES)
-                found.append((rank, index, name, data))
-        finally:
-            doc.close()
-    for _, _, name, data in sorted(found):
-        if _is_invoice_root(data):
-            return Attachment(name, data)
+            reader = PdfReader(io.BytesIO(content), strict=False)
+            for index, entry in enumerate(reader.attachment_list):
+                lower = str(entry.name).lower()
+                if lower.endswith(".xml"):
+                    rank = _KNOWN_NAMES.index(lower) if lower in _KNOWN_NAMES else len(_KNOWN_NAMES)
+                    candidates.append((rank, index, entry))
+        # A PDF pypdf cannot walk is no e-invoice we can read; the page reader says what is
+        # wrong with the file itself.
+        except Exception:
+            return None
+        for _, _, entry in sorted(candidates, key=lambda c: c[:2]):
+            name = str(entry.name)
+            try:
+                data = bytes(entry.content)
+            except LimitReachedError as exc:
+                raise EInvoiceError(
+                    f"attachment {name!r} is more than the {limit} bytes read"
+                ) from exc
+            except Exception as exc:
+                raise EInvoiceError(
+                    f"attachment {name!r} cannot be decoded ({type(exc).__name__})"
+                ) from exc
+            if len(data) > limit:
+                raise EInvoiceError(f"attachment {name!r} is more than the {limit} bytes read")
+            if _is_invoice_root(data):
+                return Attachment(name, data)
     return None
 
 
