@@ -372,6 +372,8 @@ def run_summary(summary: RunSummary, out: str) -> str:
             lines.append(f"  check failed: {source}: {check} (difference {difference})")
     if summary.warned:
         lines.append(f"{summary.warned} documents with warnings (see documents.warnings)")
+        for source, said in summary.warnings[:shown]:
+            lines.append(f"  warning: {source}: {said}")
     lines.append(f"dataset: {out}")
     return "\n".join(lines)
 

@@ -466,8 +466,10 @@ class RunSummary:
     #: failed checks as ``(source, check, difference)``.
     checks_failed: int = 0
     check_failures: list[tuple[str, str, str]] = field(default_factory=list)
-    #: Documents with at least one warning (``documents.warnings``).
+    #: Documents with at least one warning (``documents.warnings``), and the first few as
+    #: ``(source, warnings joined by "; ")``.
     warned: int = 0
+    warnings: list[tuple[str, str]] = field(default_factory=list)
 
     def tally(self, extraction: Extraction) -> None:
         """Count the failed checks and the warnings of (a chunk of) this run's documents."""
@@ -478,8 +480,13 @@ class RunSummary:
             if len(self.check_failures) >= MAX_FAILURES:
                 break
             self.check_failures.append((str(row.source), str(row.check), str(row.difference)))
-        warnings = extraction.documents["warnings"]
-        self.warned += int(sum(1 for w in warnings if w is not None and len(w) > 0))
+        docs = extraction.documents
+        for source, found in zip(docs["source"], docs["warnings"], strict=True):
+            if found is None or len(found) == 0:
+                continue
+            self.warned += 1
+            if len(self.warnings) < MAX_FAILURES:
+                self.warnings.append((str(source), "; ".join(str(w) for w in found)))
 
     @property
     def documents(self) -> int:

@@ -15,7 +15,9 @@ gives each row of the ``documents`` table a list of short sentences, empty when 
   with different values on different pages.
 
 The pages read are the pages asked that exist, or every page of the file; rules about pages are
-skipped when the number of pages is unknown.
+skipped when the number of pages is unknown. "Other documents in the same table" are those built
+together: a whole run, or, when a run streams to ``out=``, the chunk of answers written at once
+(and a partition on a Dask cluster); a warning, once written, stays what it was.
 """
 
 from __future__ import annotations

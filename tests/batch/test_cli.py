@@ -124,3 +124,19 @@ def test_an_empty_input_says_so_and_exits_non_zero(tmp_path: Path, runner: CliRu
     assert result.exit_code == 1
     assert "no documents found in" in result.output
     assert "--include-hidden" in result.output
+
+
+def test_pages_beyond_the_file_are_a_warning_in_the_summary(
+    tmp_path: Path, runner: CliRunner, make: Any
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.pdf").write_bytes(make.pdf("Total 12.50", "Page two"))
+    result = runner.invoke(
+        main,
+        ["extract", str(folder), "--model", "text", "--pages", "5", "--out",
+         str(tmp_path / "out"), "--no-progress"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "1 documents with warnings" in result.output
+    assert "warning: a.pdf: page 5 asked, the file has 2; nothing found" in result.output
