@@ -296,7 +296,8 @@ class Panel(w.VBox):  # type: ignore[misc]
     Controls are attributes, so code and tests can drive it: ``service``, ``model``, ``path``,
     ``browser``, ``files``, ``pages``, ``concurrency``, ``asynchronous``, ``local_einvoices``,
     ``refresh``,
-    ``use_cache``, ``run_button``, ``stop_button``, ``progress``, ``status``, ``errors``,
+    ``use_cache``, ``run_button``, ``dry_run_button`` (what Run would send, shown in ``status``;
+    nothing is sent), ``stop_button``, ``progress``, ``status``, ``errors``,
     ``tabs`` (one HTML child per table in :data:`TABLES`), ``save_path``, ``save_button``,
     ``save_status``, and the document viewer ``look`` (a dropdown of the documents of the last
     run), ``look_button`` and ``look_box`` (where :meth:`Extraction.show` of the chosen document
@@ -372,6 +373,7 @@ class Panel(w.VBox):  # type: ignore[misc]
         self.refresh = w.Checkbox(value=False, description="Refresh (ignore cached answers)")
         self.use_cache = w.Checkbox(value=cache is not False, description="Cache answers")
         self.run_button = w.Button(description="Run", button_style="primary", icon="play")
+        self.dry_run_button = w.Button(description="Dry run", icon="search")
         self.stop_button = w.Button(description="Stop", icon="stop", disabled=True)
         self.progress = w.IntProgress(value=0, min=0, max=1, description="", layout=wide())
         # In a kernel the batch's own tqdm bar is shown here while a run goes.
@@ -393,6 +395,7 @@ class Panel(w.VBox):  # type: ignore[misc]
         self.browser.observe(self._on_browse, names="value")
         self.pages.observe(self._on_pages, names="value")
         self.run_button.on_click(self._on_run)
+        self.dry_run_button.on_click(self._on_dry_run)
         self.stop_button.on_click(self._on_stop)
         self.save_button.on_click(self._on_save)
         self.look_button.on_click(self._on_look)
@@ -411,7 +414,15 @@ class Panel(w.VBox):  # type: ignore[misc]
                 w.HBox([self.pages, self.pages_note]),
                 w.HBox([self.concurrency, self.asynchronous, self.local_einvoices]),
                 w.HBox([self.use_cache, self.refresh]),
-                w.HBox([self.run_button, self.stop_button, self.progress, self.progress_out]),
+                w.HBox(
+                    [
+                        self.run_button,
+                        self.dry_run_button,
+                        self.stop_button,
+                        self.progress,
+                        self.progress_out,
+                    ]
+                ),
                 self.status,
                 self.errors,
                 self.tabs,
@@ -543,6 +554,25 @@ class Panel(w.VBox):  # type: ignore[misc]
         kwargs.update(self._extra)
         return kwargs
 
+    def _on_dry_run(self, _button: Any = None) -> None:
+        """What Run would send (files, kinds, pages, bytes, cached, requests), sending nothing."""
+        if self.task is not None and not self.task.done():
+            return
+        try:
+            kwargs = self.extract_arguments()
+            preview = run_sync(
+                extract_async(self.path.value, **{**kwargs, "dry_run": True, "progress": False})
+            )
+        except Exception as exc:
+            logger.debug("dry run failed", exc_info=True)
+            self.status.value = error_html(exc, "Cannot preview")
+            return
+        summary = getattr(preview, "summary", None)
+        files = getattr(preview, "files", None)
+        if not callable(summary) or files is None:
+            return
+        self.status.value = f"<p>{html.escape(summary())}</p>" + table_html(files)
+
     def _on_run(self, _button: Any = None) -> None:
         if self.task is not None and not self.task.done():
             return
@@ -641,7 +671,14 @@ class Panel(w.VBox):  # type: ignore[misc]
         return hook
 
     def _set_running(self, running: bool) -> None:
-        for control in (self.run_button, self.service, self.model, self.path, self.pages):
+        for control in (
+            self.run_button,
+            self.dry_run_button,
+            self.service,
+            self.model,
+            self.path,
+            self.pages,
+        ):
             control.disabled = running
         self.stop_button.disabled = not running
         self.save_button.disabled = running or self.result is None

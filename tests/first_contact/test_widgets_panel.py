@@ -259,3 +259,13 @@ async def test_stop_cancels_the_batch_once_it_runs(folder: Path, tmp_path: Path)
     assert await asyncio.wait_for(p.wait(), RUN_TIMEOUT) is None
     assert _controls_idle(p) and p.task is not None and p.task.cancelled()
     assert "Stopped" in p.status.value
+
+
+def test_dry_run_says_what_run_would_send(folder: Path, tmp_path: Path) -> None:
+    p = _panel(folder, tmp_path)
+    p.dry_run_button.click()
+    status = p.status.value
+    assert "dry run (docai, model invoice): 3 files" in status
+    assert "1 requests would be sent" in status  # the two broken files would fail unsent
+    assert "invoice.pdf" in status and "sub/broken.pdf" in status
+    assert p.result is None and p.task is None  # nothing ran
