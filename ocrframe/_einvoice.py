@@ -40,6 +40,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 __all__ = [
+    "MAX_XML_ATTACHMENTS",
     "MAX_XML_BYTES",
     "READ_FROM",
     "EInvoiceError",
@@ -55,6 +56,9 @@ READ_FROM = "einvoice-xml"
 #: Largest attachment read (bytes). Real e-invoices are tens of kilobytes; a few thousand lines
 #: stay well under this.
 MAX_XML_BYTES = 16 * 1024 * 1024
+
+#: XML attachments tried at most, the standard names first.
+MAX_XML_ATTACHMENTS = 8
 
 # Attachment names the standards prescribe, lower case; any other ``.xml`` attachment is tried
 # after them and kept only if its root is an invoice.
@@ -138,7 +142,8 @@ def embedded_xml(content: bytes) -> Attachment | None:
         # wrong with the file itself.
         except Exception:
             return None
-        for _, _, entry in sorted(candidates, key=lambda c: c[:2]):
+        # A PDF with thousands of XML attachments must not cost thousands of decodings.
+        for _, _, entry in sorted(candidates, key=lambda c: c[:2])[:MAX_XML_ATTACHMENTS]:
             name = str(entry.name)
             try:
                 data = bytes(entry.content)

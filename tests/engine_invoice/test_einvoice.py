@@ -450,3 +450,14 @@ def test_a_compressed_bomb_is_refused_while_it_is_decoded(monkeypatch: pytest.Mo
     # the engine reads the printed page instead and says why
     fields = _fields(read_invoice(content, load_pages(content)))
     assert fields["einvoiceError"] == "attachment 'factur-x.xml' is more than the 65536 bytes read"
+
+
+def test_only_the_first_xml_attachments_are_tried(monkeypatch: pytest.MonkeyPatch) -> None:
+    others = {f"note-{i}.xml": b"<Order/>" for i in range(3)}
+    content = _pdf("Invoice", {**others, "z-invoice.xml": UBL_INVOICE})  # last by name
+    assert embedded_xml(content) is not None
+    monkeypatch.setattr(einvoice, "MAX_XML_ATTACHMENTS", 3)
+    assert embedded_xml(content) is None
+    # a standard name comes first whatever its place in the file
+    content = _pdf("Invoice", {**others, "factur-x.xml": CII})
+    assert embedded_xml(content) is not None
