@@ -665,8 +665,10 @@ def extract(
     run = uuid.uuid4().hex[:12]
     slots = settings.concurrency
     threads = max(1, sum(client.nthreads().values()))
+    # Bound to the client given (which need not be the default one); on the workers it binds to
+    # the worker's own connection when unpickled.
     semaphore = distributed.Semaphore(  # type: ignore[no-untyped-call]
-        max_leases=slots, name=f"ocrframe-{run}"
+        max_leases=slots, name=f"ocrframe-{run}", scheduler_rpc=client.scheduler, loop=client.loop
     )
     job = _Job(
         out=out_text,
@@ -699,7 +701,8 @@ def extract(
 
             bar = tqdm(total=len(items), unit="doc", desc=f"ocrframe {settings.service} (dask)")
         try:
-            for future in distributed.as_completed(futures):  # type: ignore[no-untyped-call]
+            done = distributed.as_completed(futures, loop=client.loop)  # type: ignore[no-untyped-call]
+            for future in done:
                 result = cast(_PartResult, future.result())
                 results.append(result)
                 if bar is not None:

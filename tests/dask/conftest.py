@@ -46,7 +46,8 @@ def cluster() -> Iterator[distributed.Client]:
             processes=True,
             dashboard_address=None,
         ) as local,
-        distributed.Client(local) as client,
+        # Not the default client: extract must use the one it is given.
+        distributed.Client(local, set_as_default=False) as client,
     ):
         # Workers import ocrframe but not the tests: the plugin travels by value.
         cloudpickle.register_pickle_by_value(sys.modules[__name__])

@@ -114,8 +114,9 @@ async def test_500_files_on_two_workers_each_once_ok_as_on_one_machine_and_again
 
     # The tables as Dask DataFrames.
     tables = od.tables(out)
-    assert sorted(tables.documents["source"].compute()) == sorted(p.name for p in files)
-    assert len(tables.fields.compute()) == len(ex.fields) == 500
+    sources = cluster.compute(tables.documents["source"]).result()
+    assert sorted(sources) == sorted(p.name for p in files)
+    assert len(cluster.compute(tables.fields).result()) == len(ex.fields) == 500
 
 
 def test_a_worker_killed_mid_run_each_file_once_and_nothing_finished_sent_again(
