@@ -16,8 +16,9 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from tests.batch.conftest import tiny_pdf
 
 # A lease whose worker died is taken back after this long (the default is 30 s); the workers
-# refresh theirs every fifth of it. Short, so that the killed-worker test does not wait long.
-LEASE_TIMEOUT = "2s"
+# refresh theirs every fifth of it. Short, so that the killed-worker test does not wait long;
+# not too short: a worker starved of CPU for that long (a loaded machine) would lose its leases.
+LEASE_TIMEOUT = "5s"
 
 
 class NoWaits(WorkerPlugin):
