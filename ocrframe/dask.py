@@ -606,6 +606,11 @@ def extract(
         raise ConfigurationError(
             f"unknown option(s) {', '.join(unknown)} for ocrframe.dask.extract"
         )
+    if options.get("dry_run"):
+        raise ConfigurationError(
+            "dry_run is not for a cluster: ocrframe.extract(paths, dry_run=True) on this machine "
+            "says what would be sent"
+        )
     settings = make_options(**options)
     if (
         isinstance(partition_size, bool)

@@ -56,6 +56,8 @@ def test_bad_arguments_are_refused_before_any_work(tmp_path: Path) -> None:
     (tmp_path / "a.pdf").write_bytes(b"%PDF-1.4")
     with pytest.raises(ConfigurationError, match="unknown option"):
         od.extract(tmp_path, out=tmp_path / "out", modell="text")
+    with pytest.raises(ConfigurationError, match="dry_run is not for a cluster"):
+        od.extract(tmp_path, out=tmp_path / "out", dry_run=True)
     with pytest.raises(ConfigurationError, match="partition_size"):
         od.extract(tmp_path, out=tmp_path / "out", partition_size=0)
     with pytest.raises(ConfigurationError, match="concurrency"):
