@@ -19,6 +19,7 @@ import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from ocrframe._limits import MAX_PAGES
 from ocrframe.errors import ConfigurationError, InputFileError, PageRangeError
 
 __all__ = [
@@ -40,11 +41,13 @@ PageSpec = str | Iterable[int]
 _RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 
 
-def parse_pages(spec: PageSpec) -> list[int]:
+def parse_pages(spec: PageSpec, *, max_pages: int | None = MAX_PAGES) -> list[int]:
     """Turn a page selection into a sorted list of distinct 1-based page numbers.
 
     Accepts DocAI's ``legalPageNumbers`` form (``"1-1, 3-4"``, ``"2"``) or an iterable of ints.
-    Raises :class:`PageRangeError` for anything else (``"3-1"``, ``"0-2"``, ``"a"``, ``""``).
+    Raises :class:`PageRangeError` for anything else (``"3-1"``, ``"0-2"``, ``"a"``, ``""``),
+    and for a page past ``max_pages``
+    (told before any list is built: ``"1-30000000"`` costs nothing); ``None``: no limit.
 
     >>> parse_pages("1-1, 3-4")
     [1, 3, 4]
@@ -62,14 +65,15 @@ def parse_pages(spec: PageSpec) -> list[int]:
                     f"page range {part.strip()!r} in {spec!r} is not 'N' or 'N-M' "
                     "with whole numbers"
                 )
-            start = int(m.group(1))
-            end = int(m.group(2)) if m.group(2) is not None else start
+            start = _page_number(m.group(1))
+            end = _page_number(m.group(2)) if m.group(2) is not None else start
             if start < 1:
                 raise PageRangeError(f"page range {part.strip()!r} in {spec!r}: pages start at 1")
             if end < start:
                 raise PageRangeError(
                     f"page range {part.strip()!r} in {spec!r} ends before it starts"
                 )
+            _check_page_limit(end, max_pages)
             pages.update(range(start, end + 1))
         return sorted(pages)
     result: set[int] = set()
@@ -79,9 +83,28 @@ def parse_pages(spec: PageSpec) -> list[int]:
         if page < 1:
             raise PageRangeError(f"page {page} is not valid: pages start at 1")
         result.add(page)
+        _check_page_limit(page, max_pages)
     if not result:
         raise PageRangeError("empty page selection: give at least one page")
     return sorted(result)
+
+
+def _page_number(digits: str) -> int:
+    # int() refuses strings of over 4,300 digits with a bare ValueError; any number that long is
+    # past every limit, so its size is all that matters.
+    return int(digits) if len(digits) <= 18 else 10**18
+
+
+def _check_page_limit(last: int, max_pages: int | None) -> None:
+    # A page past the limit can never be read (no file may have more pages), so a selection
+    # reaching past it is a typo or an attack: refused before a list is built. Pages at most
+    # max_pages also bounds how many a selection names.
+    if max_pages is not None and last > max_pages:
+        shown = f"{last:,}" if last < 10**15 else "a number of over 15 digits"
+        raise PageRangeError(
+            f"the page selection goes up to page {shown}, past the limit of {max_pages:,} pages "
+            "per file (max_pages)"
+        )
 
 
 def format_pages(spec: PageSpec) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
+from ocrframe import _limits
 from ocrframe._batch import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_FILE_BYTES,
@@ -43,15 +44,23 @@ def main() -> None:
     "--docai-key",
     envvar="OCRFRAME_ENGINE_DOCAI_KEY",
     default=None,
-    help="Bearer key the server requires (env OCRFRAME_ENGINE_DOCAI_KEY); none: any.",
+    help="Bearer key the server requires; none: any. Prefer the environment variable "
+    "OCRFRAME_ENGINE_DOCAI_KEY or --docai-key-file: a flag shows in the process list.",
 )
 @click.option(
     "--capsolver-key",
     envvar="OCRFRAME_ENGINE_CAPSOLVER_KEY",
     default=None,
-    help="clientKey the server requires (env OCRFRAME_ENGINE_CAPSOLVER_KEY); none: any.",
+    help="clientKey the server requires; none: any. Prefer the environment variable "
+    "OCRFRAME_ENGINE_CAPSOLVER_KEY or --capsolver-key-file.",
 )
+@click.option("--docai-key-file", type=click.File("r"), help="Read the DocAI key from a file.")
+@click.option("--capsolver-key-file", type=click.File("r"), help="Read the CapSolver key.")
 @click.option("--max-body-mb", default=50.0, type=float, show_default=True, help="Body cap.")
+@click.option("--max-pages", default=_limits.MAX_PAGES, show_default=True, help="Pages asked.")
+@click.option("--body-timeout-s", default=_limits.SERVER_BODY_TIMEOUT_S, show_default=True)
+@click.option("--header-timeout-s", default=_limits.SERVER_HEADER_TIMEOUT_S, show_default=True)
+@click.option("--max-connections", default=_limits.MAX_CONNECTIONS, show_default=True)
 @click.option("--workers", default=None, type=int, help="Recognition threads (default: cores).")
 @click.option(
     "--ocr-workers",
@@ -69,7 +78,13 @@ def serve(
     fault_timeout_s: float,
     docai_key: str | None,
     capsolver_key: str | None,
+    docai_key_file: TextIO | None,
+    capsolver_key_file: TextIO | None,
     max_body_mb: float,
+    max_pages: int,
+    body_timeout_s: float,
+    header_timeout_s: float,
+    max_connections: int,
     workers: int | None,
     ocr_workers: int | None,
 ) -> None:
@@ -85,8 +100,11 @@ def serve(
         ) from exc
     try:
         config = EngineConfig(
-            docai_key=docai_key or None,
-            capsolver_key=capsolver_key or None,
+            docai_key=(docai_key_file.read().strip() if docai_key_file else docai_key) or None,
+            capsolver_key=(
+                capsolver_key_file.read().strip() if capsolver_key_file else capsolver_key
+            )
+            or None,
             latency_ms=latency_ms,
             fault_rate=fault_rate,
             seed=seed,
@@ -97,6 +115,10 @@ def serve(
             max_body_bytes=int(max_body_mb * 1024 * 1024),
             workers=workers,
             ocr_workers=ocr_workers,
+            max_pages=max_pages,
+            body_timeout_s=body_timeout_s,
+            header_timeout_s=header_timeout_s,
+            max_connections=max_connections,
         )
         serve_engine(
             config,

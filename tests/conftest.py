@@ -41,21 +41,30 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 class EngineServer:
     """A running ``ocrframe serve`` subprocess: ``.url``, ``.request_log()``, ``.stop()``."""
 
-    def __init__(self, process: subprocess.Popen[str], url: str, stderr_path: Path) -> None:
+    def __init__(
+        self,
+        process: subprocess.Popen[str],
+        url: str,
+        stderr_path: Path,
+        key: str | None = None,
+    ) -> None:
         self.process = process
         self.url = url
         self.stderr_path = stderr_path
+        # The engine's own endpoints need a key when the server has one.
+        self._headers = {"Authorization": f"Bearer {key}"} if key else {}
 
     def request_log(self) -> list[dict[str, Any]]:
         """The server's request log: dicts with time, path, sha256, status, fault."""
-        answer = httpx.get(f"{self.url}/_engine/requests", timeout=30)
+        answer = httpx.get(f"{self.url}/_engine/requests", headers=self._headers, timeout=30)
         answer.raise_for_status()
         entries: list[dict[str, Any]] = answer.json()["requests"]
         return entries
 
     def clear_log(self) -> None:
         """Empty the server's request log."""
-        httpx.post(f"{self.url}/_engine/requests/clear", timeout=30).raise_for_status()
+        url = f"{self.url}/_engine/requests/clear"
+        httpx.post(url, headers=self._headers, timeout=30).raise_for_status()
 
     def stderr(self) -> str:
         """What the server wrote to stderr so far (uvicorn warnings, tracebacks)."""
@@ -76,11 +85,15 @@ class EngineServer:
 
 def _start_engine_server(tmp_dir: Path, options: dict[str, Any]) -> EngineServer:
     flags: list[str] = []
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OCRFRAME_ENGINE_")}
     for name, value in options.items():
         if value is None:
             continue
+        if name in ("docai_key", "capsolver_key"):
+            # Keys go through the environment: a flag would show in the process list.
+            env[f"OCRFRAME_ENGINE_{name.upper()}"] = str(value)
+            continue
         flags += [f"--{name.replace('_', '-')}", str(value)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OCRFRAME_ENGINE_")}
     stderr_path = tmp_dir / f"engine-{len(list(tmp_dir.iterdir()))}.stderr"
     # stderr to a file: a pipe nobody reads would fill up and stall the server.
     command = [sys.executable, "-c", "from ocrframe.cli import main; main()", "serve"]
@@ -107,7 +120,8 @@ def _start_engine_server(tmp_dir: Path, options: dict[str, Any]) -> EngineServer
         raise RuntimeError(
             f"ocrframe serve did not start: {line!r}\n{stderr_path.read_text(errors='replace')}"
         )
-    return EngineServer(process, line[len(prefix) :].strip(), stderr_path)
+    key = options.get("docai_key") or options.get("capsolver_key")
+    return EngineServer(process, line[len(prefix) :].strip(), stderr_path, key)
 
 
 @pytest.fixture

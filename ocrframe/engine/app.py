@@ -45,6 +45,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import socket
 import struct
 import threading
@@ -63,6 +64,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ocrframe._limits import (
+    MAX_BODY_BYTES,
+    MAX_CONNECTIONS,
+    MAX_PAGES,
+    SERVER_BODY_TIMEOUT_S,
+    SERVER_HEADER_TIMEOUT_S,
+)
 from ocrframe.engine.faults import (
     CAPSOLVER_KINDS,
     DOCAI_LIST_KINDS,
@@ -136,6 +144,11 @@ class EngineConfig:
     cores). ``ocr_workers``, when given, sets how many pages the process reads at once, one OCR
     engine each (process-wide, like the models: :func:`ocrframe.engine.ocr.set_workers`; default:
     the environment variable ``OCRFRAME_OCR_WORKERS``, else the number of cores).
+
+    Limits (defaults in :mod:`ocrframe._limits`): ``max_body_bytes`` per request body,
+    ``max_pages`` a ``legalPageNumbers`` may name, ``body_timeout_s`` to receive a body once its
+    headers are in, ``header_timeout_s`` to receive a request's headers and ``max_connections``
+    held at once (the last two on loopback only, where there are connections).
     """
 
     docai_key: str | None = field(default=None, repr=False)
@@ -146,11 +159,15 @@ class EngineConfig:
     fault_kinds: tuple[str, ...] | None = None
     fault_timeout_s: float = 150.0
     retry_after_s: int = 1
-    max_body_bytes: int = 50 * 1024 * 1024
+    max_body_bytes: int = MAX_BODY_BYTES
     workers: int | None = None
     ocr_workers: int | None = None
     dpi: int = 200
     log_limit: int = 100_000
+    max_pages: int = MAX_PAGES
+    body_timeout_s: float = SERVER_BODY_TIMEOUT_S
+    header_timeout_s: float = SERVER_HEADER_TIMEOUT_S
+    max_connections: int = MAX_CONNECTIONS
 
 
 # --------------------------------------------------------------------------------------------
@@ -528,7 +545,7 @@ async def _identify(request: Request, *, upload: bool) -> Response:
         try:
             from ocrframe._inputs import parse_pages
 
-            pages = parse_pages(spec) if spec else None
+            pages = parse_pages(spec, max_pages=engine.config.max_pages) if spec else None
         except PageRangeError as exc:
             raise _BadRequest(400, f"legalPageNumbers is not valid: {exc.message}") from exc
         asynchronous = fields.get("isAsynchronous", "0").strip() or "0"
@@ -825,13 +842,38 @@ class _EngineASGI:
                 entry.status = int(message["status"])
             await send(message)
 
-        limit = self.engine.config.max_body_bytes
+        config = self.engine.config
+        # The key is checked before any of the body is read, and a body declared over the cap is
+        # refused before it is read: the answer goes out at once, and uvicorn drops what the
+        # client still sends (the connection's header deadline bounds how long it may go on).
+        early = _denied_before_body(path, scope, config)
         declared = _content_length(scope)
-        body, too_big = await _read_body(receive, limit, declared)
-        if too_big:
-            response = _too_large(path, limit)
-            await response(scope, receive, logged_send)
+        if early is None and declared is not None and declared > config.max_body_bytes:
+            early = _too_large(path, config.max_body_bytes)
+        if early is not None:
+            await early(scope, receive, logged_send)
             return
+        reader = _BodyReader(
+            receive,
+            config.max_body_bytes,
+            capsolver_key=config.capsolver_key if _is_capsolver(path) else None,
+        )
+        try:
+            async with asyncio.timeout(config.body_timeout_s):
+                await reader.read()
+        except TimeoutError:
+            late = _body_timeout(path, config.body_timeout_s)
+            late.headers["connection"] = "close"
+            await late(scope, receive, logged_send)
+            return
+        if reader.key_refused:
+            refused = _cap_error("ERROR_KEY_DENIED_ACCESS", "clientKey is not valid", status=401)
+            await refused(scope, receive, logged_send)
+            return
+        if reader.too_big:
+            await _too_large(path, config.max_body_bytes)(scope, receive, logged_send)
+            return
+        body = reader.body()
         replayed = False
 
         async def replay() -> Message:
@@ -854,32 +896,108 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _read_body(receive: Receive, limit: int, declared: int | None) -> tuple[bytes, bool]:
-    """The whole body, or (b"", True) when it is over ``limit`` bytes.
+def _header(scope: Scope, wanted: bytes) -> str:
+    for name, value in scope.get("headers", []):
+        if name == wanted:
+            return bytes(value).decode("latin-1")
+    return ""
 
-    An oversized body is still read (and dropped) up to a bound, so that the client, still
-    sending, gets to read the 413 answer instead of a broken pipe.
+
+def _bearer_matches(scope: Scope, keys: tuple[str | None, ...]) -> bool:
+    scheme, _, token = _header(scope, b"authorization").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    given = token.strip().encode("utf-8", "surrogateescape")
+    # Every key is compared (no early exit), each in constant time.
+    matches = [hmac.compare_digest(given, k.encode()) for k in keys if k]
+    return any(matches)
+
+
+def _denied_before_body(path: str, scope: Scope, config: EngineConfig) -> Response | None:
+    """The 401 owed from the headers alone, or None (CapSolver's key is in the body)."""
+    if path.startswith("/_engine/"):
+        # The request log names every file's hash and timing: as private as the API itself.
+        keys = (config.docai_key, config.capsolver_key)
+        if any(keys) and not _bearer_matches(scope, keys):
+            return JSONResponse(
+                {"error": "the engine's own endpoints need a configured key (Bearer)"},
+                status_code=401,
+            )
+        return None
+    if _is_capsolver(path) or not config.docai_key:
+        return None
+    if _bearer_matches(scope, (config.docai_key,)):
+        return None
+    return _docai_error(
+        401, "Unauthorized: the API key is missing or not valid", started=time.perf_counter()
+    )
+
+
+def _body_timeout(path: str, seconds: float) -> Response:
+    text = f"the request body did not arrive within {seconds:g} s"
+    if _is_capsolver(path):
+        return _cap_error("ERROR_BAD_REQUEST", text, status=408)
+    return _docai_error(408, text, started=time.perf_counter())
+
+
+_CLIENT_KEY = re.compile(rb'"clientKey"\s*:\s*("(?:[^"\\]|\\.)*")')
+_KEY_PREFIX = 64 * 1024
+
+
+class _BodyReader:
+    """Reads a request body, stopping as soon as it is over the cap or carries a wrong key.
+
+    With ``capsolver_key`` set, the ``clientKey`` is looked for in the first 64 KB (clients put
+    it first, before the image): a wrong one stops the reading there. A body whose first 64 KB
+    hold no clientKey is read on, and the handler checks the key in the parsed JSON.
     """
-    drain_limit = max(4 * limit, limit + 64 * 1024 * 1024)
-    if declared is not None and declared > drain_limit:
-        return b"", True
-    chunks: list[bytes] = []
-    size = 0
-    too_big = declared is not None and declared > limit
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            too_big = True
-            chunks.clear()
-        if not too_big:
-            chunks.append(chunk)
-        if not message.get("more_body", False) or size > drain_limit:
-            break
-    return (b"", True) if too_big else (b"".join(chunks), False)
+
+    def __init__(self, receive: Receive, limit: int, *, capsolver_key: str | None) -> None:
+        self.receive = receive
+        self.limit = limit
+        self.capsolver_key = capsolver_key
+        self.too_big = False
+        self.key_refused = False
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    async def read(self) -> None:
+        checked = self.capsolver_key is None
+        while True:
+            message = await self.receive()
+            if message["type"] != "http.request":
+                return
+            chunk = message.get("body", b"")
+            self.size += len(chunk)
+            if self.size > self.limit:
+                self.too_big = True
+                self.chunks.clear()
+                return
+            self.chunks.append(chunk)
+            more = message.get("more_body", False)
+            if not checked and (self.size >= _KEY_PREFIX or not more):
+                checked = True
+                if self._wrong_key(b"".join(self.chunks)[:_KEY_PREFIX]):
+                    self.key_refused = True
+                    self.chunks.clear()
+                    return
+            if not more:
+                return
+
+    def _wrong_key(self, prefix: bytes) -> bool:
+        match = _CLIENT_KEY.search(prefix)
+        if match is None or self.capsolver_key is None:
+            return False
+        try:
+            given = json.loads(match.group(1))
+        except ValueError:
+            return False
+        return not isinstance(given, str) or not hmac.compare_digest(
+            given.encode("utf-8", "surrogateescape"), self.capsolver_key.encode()
+        )
+
+    def body(self) -> bytes:
+        return b"".join(self.chunks)
 
 
 def _too_large(path: str, limit: int) -> Response:
@@ -950,6 +1068,87 @@ def _url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
+def _connection_cap(wanted: int) -> int:
+    """``wanted``, lowered to what the process's open-file limit allows (raised first if it can)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    # Room for the recognition pool's files, the listening socket and the interpreter's own.
+    return max(1, min(wanted, int(soft) - 64))
+
+
+def _guarded_protocol(max_connections: int, header_timeout_s: float) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol with a connection cap and a deadline for each request's headers.
+
+    uvicorn closes an idle kept-alive connection, but not one that sends nothing (or one byte a
+    second) from the start, and it accepts connections until the process runs out of file
+    descriptors. Here a connection must deliver each request's headers within
+    ``header_timeout_s`` (counted from the connection's start or the previous answer's end), and
+    past ``max_connections`` the longest-idle connection is closed to make room; when none is
+    idle, the newcomer is.
+    """
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class GuardedH11Protocol(H11Protocol):
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._idle_since = time.monotonic()
+            self._header_timer: asyncio.TimerHandle | None = None
+            self._arm_header_deadline()
+            if len(self.connections) > max_connections:
+                self._make_room()
+
+        def _busy(self) -> bool:
+            return self.cycle is not None and not self.cycle.response_complete
+
+        def _make_room(self) -> None:
+            idle = [
+                c
+                for c in self.connections
+                if isinstance(c, GuardedH11Protocol) and c is not self and not c._busy()
+            ]
+            victim = min(idle, key=lambda c: c._idle_since) if idle else self
+            victim.transport.close()
+            self.connections.discard(victim)
+
+        def _arm_header_deadline(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+            armed_for = self.cycle
+            self._header_timer = self.loop.call_later(
+                header_timeout_s, self._header_deadline, armed_for
+            )
+
+        def _header_deadline(self, armed_for: object) -> None:
+            self._header_timer = None
+            # Still the cycle that was current when the deadline was armed: no new request's
+            # headers arrived in time.
+            if self.cycle is armed_for and not self._busy() and not self.transport.is_closing():
+                self.transport.close()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._idle_since = time.monotonic()
+            if not self.transport.is_closing():
+                self._arm_header_deadline()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+            super().connection_lost(exc)
+
+    return GuardedH11Protocol
+
+
 def serve(
     config: EngineConfig | None = None,
     host: str = "127.0.0.1",
@@ -969,8 +1168,10 @@ def serve(
 
     from ocrframe.engine import ocr
 
+    config = config or EngineConfig()
     app = create_app(config)
     ocr.workers()  # a bad OCRFRAME_OCR_WORKERS stops the server now, not at its first page
+    max_connections = _connection_cap(config.max_connections)
     uv_config = uvicorn.Config(
         app,
         host=host,
@@ -980,6 +1181,8 @@ def serve(
         lifespan="off",
         # A timeout fault sleeps for minutes; shutting down must not wait for it.
         timeout_graceful_shutdown=2,
+        http=_guarded_protocol(max_connections, config.header_timeout_s),
+        backlog=min(2048, max_connections),
     )
     server = uvicorn.Server(uv_config)
 
