@@ -43,7 +43,6 @@ import hashlib
 import hmac
 import itertools
 import json
-import logging
 import os
 import re
 import socket
@@ -78,7 +77,7 @@ from ocrframe.engine.faults import (
     DOCAI_SUBMIT_KINDS,
     FaultPlan,
 )
-from ocrframe.errors import InputFileError, PageRangeError
+from ocrframe.errors import InputFileError, PageRangeError, protect_logger
 
 __all__ = [
     "CAPSOLVER_PATHS",
@@ -129,7 +128,7 @@ _MODEL_IDS = frozenset(m["modelId"] for m in DOCAI_MODELS)
 _CAPSOLVER_BALANCE = 1_000_000.0
 _STORE_LIMIT = 100_000
 _LARGE = 1_000_000
-_LOG = logging.getLogger("ocrframe.engine")
+_LOG = protect_logger("ocrframe.engine")
 T = TypeVar("T")
 
 

@@ -11,11 +11,12 @@ requests, the aiohttp transport ~0.9 (see BENCHMARKS.md, "Transport").
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
-import logging
 import math
 import os
+import zlib
 from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,15 +27,22 @@ from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar
 import httpx
 
 from ocrframe._embedded import embedded_engine
+from ocrframe._limits import MAX_ANSWER_BYTES, MAX_JSON_DEPTH
 from ocrframe._sync import run_sync
 from ocrframe.errors import (
     AuthenticationError,
+    ConfigurationError,
     FileRejectedError,
     ResponseFormatError,
+    ResponseLimitError,
     RetryableServiceError,
     ServiceError,
     TransportError,
+    check_key,
+    protect_logger,
     redact,
+    redact_answer,
+    redacted_cause,
     register_secret,
 )
 
@@ -55,7 +63,7 @@ __all__ = [
     "snippet",
 ]
 
-logger = logging.getLogger("ocrframe")
+logger = protect_logger("ocrframe")
 
 # Services already told (once per process) that they run on the embedded engine.
 _ANNOUNCED: set[str] = set()
@@ -154,14 +162,35 @@ def snippet(body: bytes) -> str:
     return repr(text[:_SNIPPET]) + more
 
 
+def json_depth_over(value: Any, limit: int) -> bool:
+    """Whether decoded JSON nests deeper than ``limit`` (iterative: no recursion to exhaust).
+
+    >>> json_depth_over([[[1]]], 2), json_depth_over({"a": [1]}, 2)
+    (True, False)
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
 def decode_json(
     body: bytes,
     *,
     service: str,
     http_status: int | None = None,
     source: str | None = None,
+    max_depth: int = MAX_JSON_DEPTH,
 ) -> Any:
     """Decode a response body as JSON, or raise :class:`ResponseFormatError` saying why not.
+
+    An answer nested deeper than ``max_depth`` raises :class:`ResponseLimitError`; every string
+    in the result has been through :func:`~ocrframe.errors.redact_answer`.
 
     >>> decode_json(b'{"code": 200}', service="docai")
     {'code': 200}
@@ -178,14 +207,28 @@ def decode_json(
     except UnicodeDecodeError as exc:
         reason = f"not UTF-8 text ({exc.reason} at byte {exc.start})"
     else:
+        # Fewer brackets than the limit cannot nest deeper than it: most answers skip the walk.
+        shallow = body.count(b"[") + body.count(b"{") <= max_depth
         try:
-            return json.loads(text)
+            decoded = json.loads(text)
+            if not shallow and json_depth_over(decoded, max_depth):
+                raise RecursionError
+        except RecursionError:
+            raise ResponseLimitError(
+                f"the answer nests deeper than the limit of {max_depth} levels (max_json_depth)",
+                code="answer_too_deep",
+                service=service,
+                http_status=http_status,
+                source=source,
+            ) from None
         except json.JSONDecodeError as exc:
             cut = exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string")
             if cut:
                 reason = f"JSON that ends early (truncated at byte {len(body)}: {exc.msg})"
             else:
                 reason = f"not JSON ({exc.msg} at position {exc.pos})"
+        else:
+            return redact_answer(decoded)
     raise ResponseFormatError(
         f"response body is {reason}; it starts {snippet(body)}",
         service=service,
@@ -204,7 +247,13 @@ def decode_reply(
     """
     http_error = classify_http_status(reply.status)
     try:
-        decoded = decode_json(reply.body, service=service, http_status=reply.status, source=source)
+        decoded = decode_json(
+            reply.body,
+            service=service,
+            http_status=reply.status,
+            source=source,
+            max_depth=reply.max_json_depth,
+        )
     except ResponseFormatError:
         if http_error is None:
             raise
@@ -230,12 +279,14 @@ def _transport_message(exc: BaseException, service: str) -> str:
 @contextmanager
 def map_transport_errors(service: str, *, source: str | None = None) -> Iterator[None]:
     """Turn any failure to get an answer (httpx, aiohttp, OS, timeout) into TransportError."""
+    # The foreign exception is not chained as it is: httpx's and aiohttp's errors hold the
+    # request, and an aiohttp error's repr shows its headers (the key among them).
     try:
         yield
     except (httpx.HTTPError, TimeoutError, OSError) as exc:
         raise TransportError(
             _transport_message(exc, service), service=service, source=source
-        ) from exc
+        ) from redacted_cause(exc)
     except Exception as exc:
         # aiohttp errors that httpx-aiohttp does not map; imported lazily so that a custom
         # transport never needs aiohttp.
@@ -244,7 +295,7 @@ def map_transport_errors(service: str, *, source: str | None = None) -> Iterator
         if isinstance(exc, aiohttp.ClientError):
             raise TransportError(
                 _transport_message(exc, service), service=service, source=source
-            ) from exc
+            ) from redacted_cause(exc)
         raise
 
 
@@ -345,6 +396,7 @@ class Reply:
     status: int
     headers: httpx.Headers
     body: bytes
+    max_json_depth: int = MAX_JSON_DEPTH
 
     @property
     def retry_after(self) -> float | None:
@@ -369,15 +421,26 @@ class ServiceClientBase:
         transport: httpx.AsyncBaseTransport | None,
         timeout: float,
         max_connections: int,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+        max_json_depth: int = MAX_JSON_DEPTH,
     ) -> None:
         if max_connections < 1:
-            from ocrframe.errors import ConfigurationError
-
             raise ConfigurationError(f"max_connections must be at least 1, not {max_connections}")
+        for name, value in (
+            ("timeout", timeout),
+            ("max_answer_bytes", max_answer_bytes),
+            ("max_json_depth", max_json_depth),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+                raise ConfigurationError(f"{name} must be a positive number, not {value!r}")
         key = api_key if api_key is not None else os.environ.get(self.key_env)
         url = base_url if base_url is not None else os.environ.get(self.url_env)
         self._api_key: str | None = key or None
         register_secret(self._api_key)
+        check_key(self._api_key, name=self.key_env if api_key is None else "api_key")
+        self.timeout = float(timeout)
+        self.max_answer_bytes = int(max_answer_bytes)
+        self.max_json_depth = int(max_json_depth)
         self.uses_embedded_engine = False
         if self._api_key is None and not url and transport is None:
             transport, url = embedded_engine()
@@ -396,7 +459,8 @@ class ServiceClientBase:
             base_url=self.base_url,
             transport=transport,
             timeout=httpx.Timeout(timeout),
-            headers=self._auth_headers(),
+            # Only what _read_answer can inflate under its cap (brotli, zstd: not offered).
+            headers={"Accept-Encoding": "gzip, deflate", **self._auth_headers()},
             follow_redirects=False,
         )
 
@@ -425,15 +489,28 @@ class ServiceClientBase:
     ) -> Reply:
         request = self._client.build_request(method, path, json=json_body, data=data, files=files)
         with map_transport_errors(self.service, source=source):
-            # Multipart bodies are rendered up front: the file is in memory already, and a
-            # plain byte body is what every transport (aiohttp, ASGI, mock) handles alike.
-            await request.aread()
-            response = await self._client.send(request)
             try:
-                body = await response.aread()
-            finally:
-                await response.aclose()
-        return Reply(response.status_code, response.headers, body)
+                # One deadline for the whole exchange: a read timeout alone restarts with every
+                # byte, so a server dripping one byte a second would be waited on forever.
+                async with asyncio.timeout(self.timeout):
+                    # Multipart bodies are rendered up front: the file is in memory already,
+                    # and a plain byte body is what every transport handles alike.
+                    await request.aread()
+                    response = await self._client.send(request, stream=True)
+                    try:
+                        body = await _read_answer(
+                            response, self.max_answer_bytes, service=self.service, source=source
+                        )
+                    finally:
+                        await response.aclose()
+            except TimeoutError:
+                raise TransportError(
+                    f"no complete answer from {self.service} within {self.timeout:g} s "
+                    "(the request's timeout)",
+                    service=self.service,
+                    source=source,
+                ) from None
+        return Reply(response.status_code, response.headers, body, self.max_json_depth)
 
     async def aclose(self) -> None:
         """Close the connections."""
@@ -444,6 +521,109 @@ class ServiceClientBase:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+def _decoders(encoding: str, *, service: str) -> list[Any]:
+    """zlib decompressors for a Content-Encoding header, in the order to apply them."""
+    decoders: list[Any] = []
+    for coding in reversed([c.strip().lower() for c in encoding.split(",") if c.strip()]):
+        if coding == "identity":
+            continue
+        if coding in ("gzip", "x-gzip"):
+            decoders.append(zlib.decompressobj(16 + zlib.MAX_WBITS))
+        elif coding == "deflate":
+            decoders.append(_Deflate())
+        else:
+            raise ResponseFormatError(
+                f"the answer is encoded as {coding!r}, which was not asked for",
+                service=service,
+            )
+    return decoders
+
+
+class _Deflate:
+    """HTTP "deflate": zlib-wrapped by the standard, raw deflate from some servers."""
+
+    def __init__(self) -> None:
+        self._inner = zlib.decompressobj()
+        self._started = False
+
+    @property
+    def unconsumed_tail(self) -> bytes:
+        return bytes(self._inner.unconsumed_tail)
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        if not self._started:
+            self._started = True
+            try:
+                return bytes(self._inner.decompress(data, max_length))
+            except zlib.error:
+                self._inner = zlib.decompressobj(-zlib.MAX_WBITS)
+        return bytes(self._inner.decompress(data, max_length))
+
+
+async def _read_answer(
+    response: httpx.Response, limit: int, *, service: str, source: str | None
+) -> bytes:
+    """The answer's body, decompressed, refusing more than ``limit`` bytes before or after.
+
+    Read and inflated a piece at a time, so a small body that inflates to a gigabyte costs at
+    most ``limit`` bytes of memory before it is refused.
+    """
+
+    def too_large(where: str) -> ResponseLimitError:
+        return ResponseLimitError(
+            f"the answer is larger than the limit of {limit:,} bytes {where} (max_answer_bytes)",
+            code="answer_too_large",
+            service=service,
+            http_status=response.status_code,
+            source=source,
+        )
+
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large("on the wire")
+    try:
+        # A transport that hands over answers already read (httpx.MockTransport) has decoded them.
+        ready = response.content
+    except httpx.ResponseNotRead:
+        pass
+    else:
+        if len(ready) > limit:
+            raise too_large("once decompressed")
+        return ready
+    decoders = _decoders(response.headers.get("content-encoding", ""), service=service)
+    received = 0
+    out = bytearray()
+    try:
+        async for raw in response.aiter_raw():
+            received += len(raw)
+            if received > limit:
+                raise too_large("on the wire")
+            pieces = [raw]
+            for decoder in decoders:
+                inflated: list[bytes] = []
+                for piece in pieces:
+                    data = piece
+                    while data:
+                        room = limit - len(out) - sum(map(len, inflated)) + 1
+                        inflated.append(decoder.decompress(data, room))
+                        if sum(map(len, inflated)) + len(out) > limit:
+                            raise too_large("once decompressed")
+                        data = decoder.unconsumed_tail
+                pieces = inflated
+            for piece in pieces:
+                out += piece
+            if len(out) > limit:
+                raise too_large("once decompressed")
+    except zlib.error as exc:
+        raise ResponseFormatError(
+            f"the answer's compressed body is corrupt ({exc})",
+            service=service,
+            http_status=response.status_code,
+            source=source,
+        ) from None
+    return bytes(out)
 
 
 # --------------------------------------------------------------------------- the blocking twins

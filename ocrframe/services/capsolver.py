@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from ocrframe._limits import MAX_ANSWER_BYTES, MAX_JSON_DEPTH
 from ocrframe.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -263,6 +264,8 @@ class AsyncCapSolverClient(ServiceClientBase):
     else ``https://api.capsolver.com``. With no key, no base URL and no transport it talks to the
     embedded offline engine in-process (``uses_embedded_engine``). Retrying is the caller's
     business; only a ``processing`` task is polled, for at most ``poll_timeout`` seconds.
+    Limits as for :class:`~ocrframe.services.docai.AsyncDocAIClient`: ``timeout`` per whole
+    request, ``max_answer_bytes``, ``max_json_depth``.
 
     >>> import asyncio, httpx
     >>> def handler(request):
@@ -288,6 +291,8 @@ class AsyncCapSolverClient(ServiceClientBase):
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 60.0,
         max_connections: int = 64,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+        max_json_depth: int = MAX_JSON_DEPTH,
         poll_interval: float = 1.0,
         poll_timeout: float = 120.0,
     ) -> None:
@@ -301,6 +306,8 @@ class AsyncCapSolverClient(ServiceClientBase):
             transport=transport,
             timeout=timeout,
             max_connections=max_connections,
+            max_answer_bytes=max_answer_bytes,
+            max_json_depth=max_json_depth,
         )
         self.poll_interval = poll_interval
         self.poll_timeout = poll_timeout
@@ -397,6 +404,8 @@ class CapSolverClient(SyncClientBase[AsyncCapSolverClient]):
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 60.0,
         max_connections: int = 64,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+        max_json_depth: int = MAX_JSON_DEPTH,
         poll_interval: float = 1.0,
         poll_timeout: float = 120.0,
     ) -> None:
@@ -407,6 +416,8 @@ class CapSolverClient(SyncClientBase[AsyncCapSolverClient]):
                 transport=transport,
                 timeout=timeout,
                 max_connections=max_connections,
+                max_answer_bytes=max_answer_bytes,
+                max_json_depth=max_json_depth,
                 poll_interval=poll_interval,
                 poll_timeout=poll_timeout,
             )

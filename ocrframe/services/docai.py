@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 import httpx
 
 from ocrframe._inputs import PageSpec, format_pages
+from ocrframe._limits import MAX_ANSWER_BYTES, MAX_JSON_DEPTH
 from ocrframe.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -186,6 +187,11 @@ class AsyncDocAIClient(ServiceClientBase):
     embedded offline engine in-process (``uses_embedded_engine`` is then True). Errors are the
     typed errors of :mod:`ocrframe.errors`; retrying is the caller's business.
 
+    Limits: ``timeout`` seconds for a whole request, answer included (a deadline, not only a read
+    timeout); ``max_answer_bytes`` per answer, on the wire and once decompressed;
+    ``max_json_depth`` levels of nesting. Over a limit: :class:`~ocrframe.errors.TransportError`
+    (time) or :class:`~ocrframe.errors.ResponseLimitError`.
+
     >>> import asyncio, httpx
     >>> def handler(request):
     ...     return httpx.Response(200, json={"code": 200, "data": []})
@@ -210,6 +216,8 @@ class AsyncDocAIClient(ServiceClientBase):
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 120.0,
         max_connections: int = 64,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+        max_json_depth: int = MAX_JSON_DEPTH,
     ) -> None:
         super().__init__(
             api_key,
@@ -217,6 +225,8 @@ class AsyncDocAIClient(ServiceClientBase):
             transport=transport,
             timeout=timeout,
             max_connections=max_connections,
+            max_answer_bytes=max_answer_bytes,
+            max_json_depth=max_json_depth,
         )
         self._warned: set[str] = set()
 
@@ -417,6 +427,8 @@ class DocAIClient(SyncClientBase[AsyncDocAIClient]):
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 120.0,
         max_connections: int = 64,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+        max_json_depth: int = MAX_JSON_DEPTH,
     ) -> None:
         super().__init__(
             AsyncDocAIClient(
@@ -425,6 +437,8 @@ class DocAIClient(SyncClientBase[AsyncDocAIClient]):
                 transport=transport,
                 timeout=timeout,
                 max_connections=max_connections,
+                max_answer_bytes=max_answer_bytes,
+                max_json_depth=max_json_depth,
             )
         )
 

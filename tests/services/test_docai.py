@@ -476,7 +476,7 @@ async def test_transport_failure_is_transport_error() -> None:
         with pytest.raises(errors.TransportError) as info:
             await c.identify_by_base64(PDF, model="m", source="a.pdf")
     assert info.value.retryable and info.value.source == "a.pdf"
-    assert isinstance(info.value.__cause__, httpx.ConnectError)
+    assert "ConnectError" in str(info.value.__cause__)
 
 
 async def test_sync_client_inside_running_loop() -> None:
