@@ -374,6 +374,7 @@ def _read_cells(cells: list[Any], path: str, out: Cells, notes: list[str]) -> in
         if (
             type(page) is not int
             or page < 1
+            or page > PAGE_MAX
             or type(key) is not str
             or (type(value) is not str and value is not None)
         ):
@@ -384,20 +385,28 @@ def _read_cells(cells: list[Any], path: str, out: Cells, notes: list[str]) -> in
     return len(out.keys) - start
 
 
+#: The largest page number a table holds (its ``page`` column is a 32-bit integer): a larger one
+#: (10**30, 2**31, 1e300 in a hostile answer) is noted and left null, like any unreadable one.
+PAGE_MAX = 2**31 - 1
+
+
 def _fix_cell(cell: dict[str, Any], path: str, notes: list[str]) -> tuple[int | None, Any, Any]:
     """The slow path for a cell that is not exactly {pageNumber: int>0, key: str, value: str}."""
     page: Any = cell.get("pageNumber")
-    if type(page) is not int or page < 1:
+    if type(page) is not int or not 1 <= page <= PAGE_MAX:
         fixed: int | None = None
-        if (isinstance(page, str) and page.strip().isdigit()) or (
+        if (isinstance(page, str) and page.strip().isdigit() and len(page.strip()) < 12) or (
             isinstance(page, float) and page.is_integer()
         ):
             fixed = int(page)
-        if fixed is None or fixed < 1:
+        if fixed is None or not 1 <= fixed <= PAGE_MAX:
             fixed = None
+            huge = isinstance(page, int | float) and not isinstance(page, bool) and page > PAGE_MAX
             what = (
                 "missing"
                 if "pageNumber" not in cell
+                else f"past page {PAGE_MAX:,} ({short(page)})"
+                if huge
                 else f"not a positive integer ({short(page)})"
             )
             notes.append(f"{path}.pageNumber: {what}")

@@ -16,6 +16,7 @@ import functools
 import json
 import math
 import os
+import re
 import zlib
 from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
@@ -179,6 +180,29 @@ def json_depth_over(value: Any, limit: int) -> bool:
     return False
 
 
+# A JSON string may escape a lone UTF-16 surrogate ("\udcff"): Python decodes it to a str that
+# no UTF-8 writer (Arrow, Parquet, SQLite, a terminal) accepts.
+_SURROGATE_ESCAPE = re.compile(rb"\\[uU][dD][89a-fA-F]")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """``value`` with every lone surrogate shown as its escape (``\\udcff``), keys included."""
+
+    def fix(text: str) -> str:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+    def clean(item: Any) -> Any:
+        if isinstance(item, str):
+            return fix(item)
+        if isinstance(item, list):
+            return [clean(v) for v in item]
+        if isinstance(item, dict):
+            return {fix(k): clean(v) for k, v in item.items()}
+        return item
+
+    return clean(value)
+
+
 def decode_json(
     body: bytes,
     *,
@@ -213,6 +237,11 @@ def decode_json(
             decoded = json.loads(text)
             if not shallow and json_depth_over(decoded, max_depth):
                 raise RecursionError
+            # Both walks recurse: inside this try, a depth the parser allowed but a walk
+            # cannot take is the same typed error.
+            if _SURROGATE_ESCAPE.search(body):
+                decoded = _without_lone_surrogates(decoded)
+            decoded = redact_answer(decoded)
         except RecursionError:
             raise ResponseLimitError(
                 f"the answer nests deeper than the limit of {max_depth} levels (max_json_depth)",
@@ -228,7 +257,7 @@ def decode_json(
             else:
                 reason = f"not JSON ({exc.msg} at position {exc.pos})"
         else:
-            return redact_answer(decoded)
+            return decoded
     raise ResponseFormatError(
         f"response body is {reason}; it starts {snippet(body)}",
         service=service,
