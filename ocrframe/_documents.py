@@ -12,6 +12,7 @@ same process as the batch engine: every pdfium call anywhere in ocrframe holds
 from __future__ import annotations
 
 import io
+import re
 import struct
 import threading
 import warnings
@@ -21,6 +22,7 @@ from typing import Any
 
 from PIL import Image, ImageOps, ImageSequence
 
+from ocrframe._limits import MAX_ASPECT, MAX_FORM_DRAWS, MAX_PAGES, MAX_PIXELS
 from ocrframe.errors import ConfigurationError, InputFileError
 
 __all__ = [
@@ -29,9 +31,13 @@ __all__ = [
     "PDFIUM_LOCK",
     "RENDER_MAX_SIDE",
     "check_dpi",
+    "check_forms",
+    "check_geometry",
     "count_pages",
     "detect_kind",
     "image_frames",
+    "iter_page_pngs",
+    "load_page",
     "open_pdf",
     "page_images",
     "page_pngs",
@@ -83,11 +89,14 @@ def detect_kind(content: bytes) -> str | None:
     return None
 
 
-def count_pages(content: bytes, *, source: str | None = None) -> tuple[str, int]:
+def count_pages(
+    content: bytes, *, source: str | None = None, max_pages: int | None = MAX_PAGES
+) -> tuple[str, int]:
     """Return ``(kind, number of pages)`` of a file, checking that it can be opened at all.
 
     Raises :class:`~ocrframe.errors.InputFileError` with code ``empty``, ``unsupported``
-    (not a PDF or an image of a known kind) or ``corrupt`` (the kind's header, but unreadable).
+    (not a PDF or an image of a known kind), ``corrupt`` (the kind's header, but unreadable) or
+    ``too_large`` (more than ``max_pages`` pages; ``None``: no limit).
 
     >>> count_pages(open("two-pages.pdf", "rb").read())  # doctest: +SKIP
     ('pdf', 2)
@@ -113,6 +122,7 @@ def count_pages(content: bytes, *, source: str | None = None) -> tuple[str, int]
             raise InputFileError(exc.message, code=exc.code, source=source) from exc
         if count < 1:
             raise InputFileError("the PDF has no pages", code="corrupt", source=source)
+        _check_page_count(count, max_pages, source)
         return kind, count
     if kind == "png" and _plain_png_ok(content):
         return kind, 1
@@ -124,7 +134,139 @@ def count_pages(content: bytes, *, source: str | None = None) -> tuple[str, int]
         raise InputFileError(
             f"the {kind} image cannot be read ({exc})", code="corrupt", source=source
         ) from exc
+    _check_page_count(count, max_pages, source)
     return kind, count
+
+
+def _check_page_count(count: int, max_pages: int | None, source: str | None) -> None:
+    if max_pages is not None and count > max_pages:
+        raise InputFileError(
+            f"the file has {count:,} pages, over the limit of {max_pages:,} (max_pages)",
+            code="too_large",
+            source=source,
+        )
+
+
+def check_geometry(width: float, height: float, *, what: str = "the image") -> None:
+    """Refuse a page or image too large or too thin to read safely (the bomb guard).
+
+    Over :data:`~ocrframe._limits.MAX_PIXELS` pixels, or one side over
+    :data:`~ocrframe._limits.MAX_ASPECT` times the other: OCR scales a line to a fixed height,
+    so a 141-byte PNG of 65535×1 pixels becomes a tensor of gigabytes. Raises a ``too_large``
+    :class:`~ocrframe.errors.InputFileError`.
+
+    >>> try:
+    ...     check_geometry(65535, 1)
+    ... except InputFileError as exc:
+    ...     print(exc.code, exc.message[:41])
+    too_large the image is 65,535 × 1: one side is over
+    """
+    if width * height > MAX_PIXELS:
+        raise InputFileError(
+            f"{what} is {width:,.0f} × {height:,.0f}, over the limit of {MAX_PIXELS:,} pixels "
+            "(max_pixels)",
+            code="too_large",
+        )
+    if max(width, height) > MAX_ASPECT * max(min(width, height), 1e-9):
+        raise InputFileError(
+            f"{what} is {width:,.0f} × {height:,.0f}: one side is over {MAX_ASPECT} times the "
+            "other (max_aspect)",
+            code="too_large",
+        )
+
+
+# A form XObject drawn by name from a content stream ("/Fm0 Do").
+_DO = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s*Do\b")
+
+
+def check_forms(content: bytes, pages: Sequence[int] | None = None) -> None:
+    """Refuse a PDF whose pages would draw form XObjects without end, before pdfium loads them.
+
+    pdfium expands every form where it is drawn while it loads a page (no way to stop it), so a
+    600-byte form that draws itself twice takes gigabytes and minutes. Here the forms each page
+    draws are counted, with their repeats, through the PDF's structure (pypdf, which reads no
+    more than the page's resources and forms): a cycle, or more than
+    :data:`~ocrframe._limits.MAX_FORM_DRAWS` draws on one page, is a ``too_large``
+    :class:`~ocrframe.errors.InputFileError`. Files without forms cost one scan of their bytes.
+    A structure pypdf cannot read is left to pdfium.
+    """
+    if b"/Form" not in content and b"/ObjStm" not in content:
+        return
+    import pypdf
+    from pypdf.generic import IndirectObject
+
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(content))
+        indexes = range(len(reader.pages)) if pages is None else [p - 1 for p in pages]
+        for index in indexes:
+            if not 0 <= index < len(reader.pages):
+                continue
+            page = reader.pages[index]
+            try:
+                draws = _form_draws(page, page.get("/Resources"), {}, set(), IndirectObject)
+            except _FormsTooMany as exc:
+                raise _FormsTooMany(index + 1, exc.args[0]) from None
+            if draws > MAX_FORM_DRAWS:
+                raise _FormsTooMany(index + 1, f"draws forms {draws:,} times or more")
+    except _FormsTooMany as exc:
+        raise InputFileError(
+            f"page {exc.page} of the PDF {exc.args[0]}: refused before rendering (at most "
+            f"{MAX_FORM_DRAWS:,} form draws per page, none drawing itself; max_form_draws)",
+            code="too_large",
+        ) from None
+    except Exception:  # pypdf cannot read it: pdfium's own reading decides
+        return
+
+
+class _FormsTooMany(Exception):
+    def __init__(self, page: int, what: str) -> None:
+        self.page = page
+        super().__init__(what)
+
+
+def _form_draws(
+    stream: Any, resources: Any, memo: dict[int, int], active: set[int], indirect: Any
+) -> int:
+    """How many form draws ``stream`` makes, forms within forms counted (memoised per form)."""
+    if hasattr(stream, "get_contents"):  # a page: its content streams, joined
+        contents = stream.get_contents()
+        data = contents.get_data() if contents is not None else b""
+    else:
+        data = stream.get_data()
+    resources = resources.get_object() if resources is not None else None
+    xobjects = resources.get("/XObject") if resources is not None else None
+    xobjects = xobjects.get_object() if xobjects is not None else None
+    if not xobjects:
+        return 0
+    total = 0
+    for name in _DO.findall(data):
+        key = "/" + name.decode("latin-1")
+        ref: Any = xobjects.raw_get(key) if key in xobjects else None
+        if not isinstance(ref, indirect):
+            continue
+        form: Any = ref.get_object()
+        if form.get("/Subtype") != "/Form":
+            continue
+        ident = ref.idnum
+        if ident in active:
+            raise _FormsTooMany(0, "has a form that draws itself")
+        if ident not in memo:
+            if len(active) >= _MAX_FORM_DEPTH:
+                raise _FormsTooMany(0, f"nests forms over {_MAX_FORM_DEPTH} deep")
+            active.add(ident)
+            inner = form.get("/Resources")
+            memo[ident] = 1 + _form_draws(
+                form, inner if inner is not None else resources, memo, active, indirect
+            )
+            active.discard(ident)
+        total += memo[ident]
+        if total > MAX_FORM_DRAWS:
+            return total
+    return total
+
+
+# Deeper than any real document nests forms, and shallow enough for the recursion above.
+_MAX_FORM_DEPTH = 64
 
 
 # (bit depth, colour type) pairs a PNG may declare: the PNG specification's table, which is also
@@ -211,9 +353,28 @@ def open_pdf(content: bytes) -> Any:
         raise InputFileError(f"the PDF cannot be read ({message})", code="corrupt") from exc
 
 
+def load_page(doc: Any, index: int) -> Any:
+    """Page ``index`` (0-based) of an open PDF (hold :data:`PDFIUM_LOCK`); a page pdfium cannot
+    load (a page tree that contains itself, thousands of levels deep) is a ``corrupt``
+    :class:`~ocrframe.errors.InputFileError`, not a ``PdfiumError``."""
+    import pypdfium2 as pdfium
+
+    try:
+        return doc[index]
+    except pdfium.PdfiumError as exc:
+        raise InputFileError(
+            f"page {index + 1} of the PDF cannot be loaded ({exc}); its page tree may be broken",
+            code="corrupt",
+        ) from exc
+
+
 def render_page(page: Any, dpi: int, max_side: int) -> tuple[Image.Image, float]:
-    """Render a PDF page to RGB at ``dpi`` (shrunk to ``max_side``); returns image and px/pt."""
+    """Render a PDF page to RGB at ``dpi`` (shrunk to ``max_side``); returns image and px/pt.
+
+    A page too thin to read safely (:func:`check_geometry`) raises before anything is drawn.
+    """
     width, height = page.get_size()
+    check_geometry(width, height, what="the page")
     scale = dpi / 72
     longest = max(width, height) * scale
     if longest > max_side:
@@ -238,10 +399,14 @@ def page_images(content: bytes, *, dpi: int = 200) -> list[Image.Image]:
     check_dpi(dpi)
     kind = require_kind(content)
     if kind == "pdf":
+        check_forms(content)
         with PDFIUM_LOCK:
             doc = open_pdf(content)
             try:
-                return [render_page(doc[i], dpi, RENDER_MAX_SIDE)[0] for i in range(len(doc))]
+                return [
+                    render_page(load_page(doc, i), dpi, RENDER_MAX_SIDE)[0]
+                    for i in range(len(doc))
+                ]
             finally:
                 doc.close()
     return [image for _, image in image_frames(content, kind, None)]
@@ -263,18 +428,47 @@ def page_pngs(
     [1, 2]
     """
     try:
-        images = page_images(content, dpi=dpi)
+        return list(iter_page_pngs(content, pages=pages, dpi=dpi))
     except InputFileError as exc:
         raise InputFileError(exc.message, code=exc.code, source=source) from exc
+
+
+def iter_page_pngs(
+    content: bytes, *, pages: Sequence[int] | None = None, dpi: int = 200
+) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(page number, PNG bytes)`` one page at a time: only the pages asked for are
+    rendered, and each page's pixels are dropped before the next is drawn. Raises
+    :class:`~ocrframe.errors.InputFileError` like :func:`page_images`."""
+    check_dpi(dpi)
+    kind = require_kind(content)
     wanted = set(pages) if pages is not None else None
-    result: list[tuple[int, bytes]] = []
-    for number, image in enumerate(images, start=1):
-        if wanted is not None and number not in wanted:
-            continue
+
+    def png(image: Image.Image) -> bytes:
         buffer = io.BytesIO()
         image.save(buffer, format="PNG", optimize=False)
-        result.append((number, buffer.getvalue()))
-    return result
+        return buffer.getvalue()
+
+    if kind != "pdf":
+        for number, image in image_frames(content, kind, wanted):
+            yield number, png(image)
+        return
+    with PDFIUM_LOCK:
+        doc = open_pdf(content)
+        try:
+            count = len(doc)
+        finally:
+            doc.close()
+    numbers = [n for n in range(1, count + 1) if wanted is None or n in wanted]
+    check_forms(content, numbers)
+    for number in numbers:
+        # The lock is taken per page, so that other threads' pdfium work interleaves.
+        with PDFIUM_LOCK:
+            doc = open_pdf(content)
+            try:
+                image = render_page(load_page(doc, number - 1), dpi, RENDER_MAX_SIDE)[0]
+            finally:
+                doc.close()
+        yield number, png(image)
 
 
 def image_frames(
@@ -292,6 +486,8 @@ def image_frames(
                 number += 1
                 if selected is not None and number not in selected:
                     continue
+                # Told from the header, before the pixels are decoded.
+                check_geometry(*frame.size)
                 yield number, to_rgb(frame)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise InputFileError("the image has too many pixels", code="too_large") from exc

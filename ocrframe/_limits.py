@@ -12,10 +12,13 @@ from __future__ import annotations
 
 __all__ = [
     "MAX_ANSWER_BYTES",
+    "MAX_ASPECT",
     "MAX_BODY_BYTES",
     "MAX_CONNECTIONS",
+    "MAX_FORM_DRAWS",
     "MAX_JSON_DEPTH",
     "MAX_PAGES",
+    "MAX_PIXELS",
     "REQUEST_DEADLINE_S",
     "SERVER_BODY_TIMEOUT_S",
     "SERVER_HEADER_TIMEOUT_S",
@@ -23,6 +26,17 @@ __all__ = [
 
 #: Pages a page selection may name, and pages one file may have.
 MAX_PAGES = 2_000
+
+#: Pixels of one image or rendered page (Pillow refuses twice its own default; this is lower:
+#: 50 million RGB pixels are 150 MB before any copy).
+MAX_PIXELS = 50_000_000
+
+#: How many times longer than the other one side of an image or page may be: OCR scales a line
+#: to a fixed height, so a 65535×1 image would become a multi-gigabyte tensor.
+MAX_ASPECT = 100
+
+#: Form XObjects one PDF page may draw, counting forms within forms with their repeats.
+MAX_FORM_DRAWS = 10_000
 
 #: Bytes of one answer, counted after decompression (the body as the client decodes it).
 MAX_ANSWER_BYTES = 64 * 1024 * 1024

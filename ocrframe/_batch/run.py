@@ -117,6 +117,8 @@ DEFAULT_POLL_TIMEOUT = 300.0
 POLL_BATCH = 50
 #: Rendering resolution of PDF pages sent to CapSolver.
 CAPSOLVER_DPI = 200
+#: Pages of one file rendered at once for CapSolver (each window is sent before the next).
+PAGE_WINDOW = 4
 #: Rows the Parquet writer buffers before writing a row group.
 STREAM_FLUSH_ROWS = 10_000
 #: Files up to this size are read and checked on the event loop itself, larger ones in a thread.
@@ -940,10 +942,16 @@ class _Run:
         if len(units) > 1 and bar is not None:
             bar.total = (bar.total or 0) + len(units) - 1
             bar.refresh()
-        if split:
-            await self._fill_page_images(units, content)
-        for unit in units:
-            await self._process_unit(unit)
+        # Pages are rendered a window at a time and each window is sent before the next is
+        # drawn: a 35 KB PDF of 5,000 blank pages never holds more than a window of images.
+        window = PAGE_WINDOW if split else len(units)
+        for start in range(0, len(units), window):
+            chunk = units[start : start + window]
+            if split:
+                await self._fill_page_images(chunk, content)
+            for unit in chunk:
+                await self._process_unit(unit)
+                unit.content = None  # sent (or not): the page image is not needed again
 
     def _wanted(self, page: int) -> bool:
         return self.options.pages is None or page in self.options.pages
@@ -962,18 +970,14 @@ class _Run:
         if not needed:
             return
         wanted = [u.page for u in needed if u.page is not None]
-        try:
-            images = await asyncio.to_thread(
-                page_pngs, content, pages=wanted, dpi=CAPSOLVER_DPI, source=units[0].item.source
-            )
-        except InputFileError as exc:
-            for unit in needed:
-                unit.content = b""
-                unit.kind = f"!{exc.code}:{exc.message}"
-            return
-        by_page = dict(images)
+        images = await asyncio.to_thread(_render_pages, content, wanted)
         for unit in needed:
-            unit.content = by_page.get(cast(int, unit.page), b"")
+            image = images.get(cast(int, unit.page), b"")
+            if isinstance(image, InputFileError):
+                unit.content = b""
+                unit.kind = f"!{image.code}:{image.message}"
+            else:
+                unit.content = image
 
     async def _process_unit(self, unit: _Unit) -> None:
         if unit.kind.startswith("!"):
@@ -1312,6 +1316,26 @@ class _Run:
             task.cancel()
         await asyncio.gather(*list(self._background), return_exceptions=True)
         await self.poller.cancel()
+
+
+def _render_pages(content: bytes, numbers: list[int]) -> dict[int, bytes | InputFileError]:
+    """Each page's PNG, or the error that page alone gives (blocking: run in a thread).
+
+    The window is rendered in one go; when that fails, page by page, so that one broken page
+    (a page tree that loops back on itself) fails its own row and not its neighbours'.
+    """
+    try:
+        return dict(page_pngs(content, pages=numbers, dpi=CAPSOLVER_DPI))
+    except InputFileError as exc:
+        if len(numbers) == 1:
+            return {numbers[0]: exc}
+    result: dict[int, bytes | InputFileError] = {}
+    for number in numbers:
+        try:
+            result.update(page_pngs(content, pages=[number], dpi=CAPSOLVER_DPI))
+        except InputFileError as exc:
+            result[number] = exc
+    return result
 
 
 def _record_options(options: BatchOptions) -> dict[str, Any]:

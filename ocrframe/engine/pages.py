@@ -29,10 +29,12 @@ from PIL import Image
 from ocrframe._documents import IMAGE_KINDS, detect_kind, page_images
 from ocrframe._documents import PDFIUM_LOCK as _PDFIUM_LOCK
 from ocrframe._documents import check_dpi as _check_dpi
+from ocrframe._documents import check_forms as _check_forms
 from ocrframe._documents import image_frames as _image_frames
 from ocrframe._documents import open_pdf as _open_pdf
 from ocrframe._documents import render_page as _render
 from ocrframe._documents import require_kind as _require_kind
+from ocrframe._limits import MAX_PAGES
 from ocrframe.engine.types import Page, Word
 from ocrframe.errors import InputFileError, PageRangeError
 
@@ -124,6 +126,12 @@ def _load_pdf(content: bytes, selected: set[int] | None, dpi: int) -> list[Page]
         doc = _open_pdf(content)
         count = len(doc)
     try:
+        # The limits the client applies, applied again here: the server's clients may be anyone.
+        if count > MAX_PAGES:
+            raise InputFileError(
+                f"the PDF has {count:,} pages, over the limit of {MAX_PAGES:,}", code="too_large"
+            )
+        _check_forms(content, [n for n in range(1, count + 1) if _wanted(n, selected)])
         for index in range(count):
             number = index + 1
             if not _wanted(number, selected):

@@ -21,6 +21,9 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps
 
+from ocrframe._documents import check_geometry
+from ocrframe.errors import InputFileError
+
 __all__ = ["MODULES", "TaskDataError", "image_to_text", "ink_crop", "normalise_text"]
 
 # Modules this engine knows. ``common`` keeps every character except whitespace; ``queueit``
@@ -69,7 +72,11 @@ def _decode_image(content: bytes) -> Image.Image:
             # A decompression-bomb warning is an answer here (not a captcha), not a test failure.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(content))
+            # The bomb guard, from the header: a 65535×1 line would need gigabytes to recognise.
+            check_geometry(*image.size)
             image.load()
+    except InputFileError as exc:
+        raise TaskDataError("ERROR_INVALID_IMAGE", exc.message) from exc
     except Exception as exc:
         raise TaskDataError(
             "ERROR_INVALID_IMAGE", "the body is not an image this service can decode"
