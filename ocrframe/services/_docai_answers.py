@@ -291,7 +291,10 @@ def read_answer(answer: dict[str, Any]) -> Reading:
         elif rs in ("2", 2):
             out.status = "pending"
         elif rs in ("0", 0):
-            out.failed(RECOGNITION_FAILED, "recognizeStatus 0: recognition failed")
+            # failReason is not DocAI's (the embedded engine adds it): said when there.
+            why = data.get("failReason")
+            reason = f" ({why[:200]})" if isinstance(why, str) and why else ""
+            out.failed(RECOGNITION_FAILED, f"recognizeStatus 0: recognition failed{reason}")
         elif rs is None and type(result) is dict:
             notes.append(f"{path}recognizeStatus: missing")
         else:
