@@ -166,14 +166,22 @@ def _is_hidden(name: str) -> bool:
 
 
 def iter_inputs(
-    paths: PathArg | Sequence[PathArg], *, include_hidden: bool = False
+    paths: PathArg | Sequence[PathArg],
+    *,
+    include_hidden: bool = False,
+    follow_symlinks: bool = False,
 ) -> Iterator[InputFile]:
     """Yield every file under ``paths`` (a folder, searched recursively; a file; or a list).
 
     Nothing is read here. Sources are relative to the folder given (or the file's name for a
-    file given directly; when two named files share a name, the path as given is used). A path
-    that does not exist, a broken link, a symbolic-link loop or a special file (FIFO, device,
-    socket) is yielded with ``error`` set. A single path that does not exist raises
+    file given directly), and unique within the call: when a second input would get a source
+    already given (``x.png`` from two folders, or a name with undecodable bytes beside its
+    printed twin ``caf\\xe9.png``), it gets the path as given (``b/x.png``) when several paths
+    were given, and when that is taken too (or there is one folder), `` (2)``, `` (3)``...
+    before its extension. A path that does not exist, a
+    broken link, a symbolic-link loop or a special file (FIFO, device, socket) is yielded with
+    ``error`` set, and so is a symbolic link inside a folder that leads outside it (``..``,
+    ``/etc``) unless ``follow_symlinks``. A single path that does not exist raises
     :class:`~ocrframe.errors.ConfigurationError` (a typo, not a file to report on).
 
     >>> [f.source for f in iter_inputs("invoices/")]  # doctest: +SKIP
@@ -186,20 +194,44 @@ def iter_inputs(
         items = [single]
     else:
         items = [_as_str_path(p) for p in paths]
-    names_seen: set[str] = set()
+    sources: set[str] = set()
     paths_seen: set[str] = set()
+    several = len(items) > 1
     for given in items:
         absolute = os.path.abspath(given)
         if absolute in paths_seen:
             continue
         paths_seen.add(absolute)
         if os.path.isdir(given):
-            yield from _walk(given, include_hidden)
+            # Within one folder, sources collide only by printing alike: numbered, not qualified.
+            root = readable_path(os.path.normpath(given)).replace(os.sep, "/") + "/"
+            for item in _walk(given, include_hidden, follow_symlinks):
+                yield _unique(item, root + item.source if several else item.source, sources)
             continue
         name = readable_path(os.path.basename(os.path.normpath(given)) or given)
-        source = name if name not in names_seen else readable_path(given)
-        names_seen.add(source)
-        yield InputFile(given, source, _file_problem(given, source))
+        item = InputFile(given, name, _file_problem(given, name))
+        yield _unique(item, readable_path(given), sources)
+
+
+def _unique(item: InputFile, qualified: str, taken: set[str]) -> InputFile:
+    """``item`` with a source no earlier input has: its own, else ``qualified``, else numbered."""
+    source = item.source
+    if source in taken:
+        source = qualified
+        stem, dot, extension = qualified.rpartition(".")
+        if not dot or "/" in extension:
+            stem, dot, extension = qualified, "", ""
+        number = 2
+        while source in taken:
+            source = f"{stem} ({number}){dot}{extension}"
+            number += 1
+    taken.add(source)
+    if source == item.source:
+        return item
+    error = item.error
+    if error is not None:
+        error = InputFileError(error.message, code=error.code, source=source)
+    return InputFile(item.path, source, error)
 
 
 def _file_problem(path: str, source: str) -> InputFileError | None:
@@ -233,9 +265,10 @@ def _look(path: str, source: str) -> tuple[InputFileError | None, os.stat_result
     return None, st
 
 
-def _walk(root: str, include_hidden: bool) -> Iterator[InputFile]:
-    # Folders reached through symbolic links are followed; the (device, inode) chain from the
-    # root tells a link that leads back into its own ancestors (a loop) from a harmless one.
+def _walk(root: str, include_hidden: bool, follow_symlinks: bool) -> Iterator[InputFile]:
+    # Symbolic links are followed while they stay inside the root (all of them with
+    # follow_symlinks); the (device, inode) chain from the root tells a link that leads back
+    # into its own ancestors (a loop) from a harmless one.
     # Only the names of a folder are held while it is walked (not os.DirEntry objects): a flat
     # folder of 100,000 files then costs a few megabytes, not tens.
     def visit(folder: str, chain: frozenset[tuple[int, int]]) -> Iterator[InputFile]:
@@ -260,6 +293,18 @@ def _walk(root: str, include_hidden: bool) -> Iterator[InputFile]:
         for name in names:
             path = os.path.join(folder, name)
             source = readable_path(prefix + name)
+            if not follow_symlinks and os.path.islink(path) and not _inside(path, inside):
+                yield InputFile(
+                    path,
+                    source,
+                    InputFileError(
+                        "symbolic link to a place outside the folder given: not followed "
+                        "(follow_symlinks=True follows it)",
+                        code="outside_folder",
+                        source=source,
+                    ),
+                )
+                continue
             problem, st = _look(path, source)
             if problem is not None or st is None:
                 yield InputFile(path, source, problem)
@@ -281,8 +326,19 @@ def _walk(root: str, include_hidden: bool) -> Iterator[InputFile]:
             else:
                 yield from visit(path, chain | {ident})
 
+    inside = os.path.realpath(root)
     st = os.stat(root)
     yield from visit(root, frozenset({(st.st_dev, st.st_ino)}))
+
+
+def _inside(link: str, root: str) -> bool:
+    """Whether the symbolic link ``link`` resolves to ``root`` or below it (loops count as
+    inside: the walk reports them itself)."""
+    try:
+        target = os.path.realpath(link, strict=True)
+    except OSError:
+        return True  # broken or looping: _look says which
+    return target == root or target.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def read_input(item: InputFile, *, max_bytes: int | None = None) -> bytes:

@@ -197,6 +197,7 @@ _SERVICES = click.Choice(["docai", "capsolver"])
 @click.option("--refresh", is_flag=True, help="Send everything again, ignoring the cache.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--include-hidden", is_flag=True, help="Also read hidden files and folders.")
+@click.option("--follow-symlinks", is_flag=True, help="Follow links leading out of the folder.")
 @click.option(
     "--einvoice",
     type=click.Choice(["remote", "local"]),
@@ -261,6 +262,7 @@ def extract(
     include_hidden: bool,
     einvoice: str,
     dry_run: bool,
+    follow_symlinks: bool,
     max_file_mb: float,
     base_url: str | None,
     dask_address: str | None,
@@ -312,6 +314,7 @@ def extract(
             include_hidden=include_hidden,
             einvoice=einvoice,
             dry_run=dry_run,
+            follow_symlinks=follow_symlinks,
         )
     except ConfigurationError as exc:
         raise click.UsageError(str(exc)) from exc

@@ -185,6 +185,7 @@ class BatchOptions:
     include_hidden: bool = False
     einvoice: EInvoiceReading = "remote"
     dry_run: bool = False
+    follow_symlinks: bool = False
 
     @property
     def pages_text(self) -> str | None:
@@ -222,6 +223,7 @@ def make_options(
     include_hidden: bool = False,
     einvoice: str = "remote",
     dry_run: bool = False,
+    follow_symlinks: bool = False,
 ) -> BatchOptions:
     """Validate a run's settings; raise :class:`ConfigurationError` / :class:`PageRangeError`.
 
@@ -272,6 +274,7 @@ def make_options(
         ("refresh", refresh),
         ("include_hidden", include_hidden),
         ("dry_run", dry_run),
+        ("follow_symlinks", follow_symlinks),
     ):
         if not isinstance(flag, bool):
             raise ConfigurationError(f"{name} must be True or False, not {flag!r}")
@@ -299,6 +302,7 @@ def make_options(
         include_hidden=include_hidden,
         einvoice=cast(EInvoiceReading, einvoice),
         dry_run=dry_run,
+        follow_symlinks=follow_symlinks,
     )
 
 
@@ -1481,12 +1485,15 @@ async def extract_async(
     include_hidden: bool = False,
     einvoice: str = "remote",
     dry_run: bool = False,
+    follow_symlinks: bool = False,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Extraction:
     """Recognise every file under ``paths`` with DocAI or CapSolver; return the tables.
 
     ``paths``: a folder (searched recursively; hidden files and folders skipped unless
-    ``include_hidden``), a file, or a list of them. ``service``: ``"docai"`` (``model`` is the
+    ``include_hidden``; a symbolic link leading out of the folder is a failed row, code
+    ``outside_folder``, unless ``follow_symlinks``), a file, or a list of them; every file gets
+    a source of its own (see :func:`ocrframe._inputs.iter_inputs` for the rule). ``service``: ``"docai"`` (``model`` is the
     modelId; ``"invoice"`` by default on the embedded engine) or ``"capsolver"`` (``model`` is
     the module; a PDF or multi-page TIFF is split into page images). ``api_key`` / ``base_url``
     default to the environment; with neither, the embedded offline engine answers.
@@ -1536,7 +1543,8 @@ async def extract_async(
     if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
         raise ConfigurationError("transport must be an httpx.AsyncBaseTransport")
     # Counting first costs one more walk of the folder, and gives the bar its total.
-    total = sum(1 for _ in iter_inputs(paths, include_hidden=include_hidden)) if progress else None
+    walk = {"include_hidden": include_hidden, "follow_symlinks": follow_symlinks}
+    total = sum(1 for _ in iter_inputs(paths, **walk)) if progress else None
 
     client = _make_client(
         options.service,
@@ -1631,7 +1639,11 @@ async def _drive(run: _Run, paths: PathArg | Sequence[PathArg]) -> None:
 
     tasks = [asyncio.create_task(work()) for _ in range(workers)]
     try:
-        for item in iter_inputs(paths, include_hidden=run.options.include_hidden):
+        for item in iter_inputs(
+            paths,
+            include_hidden=run.options.include_hidden,
+            follow_symlinks=run.options.follow_symlinks,
+        ):
             await queue.put(item)
         for _ in tasks:
             await queue.put(None)

@@ -22,9 +22,13 @@ already holds that document:
 - with status ``failed`` or ``pending``: the new one **replaces** it (the old rows are removed from
   their part files when the writer closes), so a re-run fills the gaps of an earlier one.
 
-Within one writer the first occurrence wins. Two writers on one folder at the same time are not
-supported. A part is written as ``*.parquet.tmp`` and renamed when complete, so readers never see a
-half-written file; a run that dies loses at most its open part (the raw answers stay in the cache).
+Within one writer the first occurrence wins. One writer at a time: a writer holds a lock on the
+folder (``.ocrframe-writer.lock``, released by the system even if the process is killed), and a
+second writer on the same folder fails at once with a :class:`~ocrframe.errors.ConfigurationError`
+instead of doubling rows. A part is written under a hidden name (``.part-*.parquet.tmp``, which
+pyarrow, pandas and ``*.parquet`` globs all skip) and renamed when complete, so readers never see
+a half-written file; a run that dies loses at most its open part (the raw answers stay in the
+cache), and the next writer removes what it left behind.
 """
 
 from __future__ import annotations
@@ -41,11 +45,41 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ocrframe._frames.schemas import SCHEMAS, TABLES, Tables
+from ocrframe.errors import ConfigurationError
 
 __all__ = ["ParquetDatasetWriter", "read_tables", "remove_parts"]
 
 _SUFFIX = ".parquet"
 _TMP = ".parquet.tmp"
+_LOCK = ".ocrframe-writer.lock"
+
+
+def _lock(folder: Path) -> int | None:
+    """Take the folder's writer lock (a file descriptor), or raise ConfigurationError at once."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no lock
+        return None
+    fd = os.open(folder / _LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise ConfigurationError(
+            f"another run is writing to the dataset {folder} (it holds {_LOCK}); wait for it to "
+            "finish, or write to another folder: two writers at once would double its rows"
+        ) from None
+    return fd
+
+
+def _remove_leftovers(folder: Path) -> None:
+    # Temporaries of a writer that died (this one holds the lock: none is in use), under the
+    # hidden name or the visible one of earlier versions.
+    for name in TABLES:
+        table_folder = folder / name
+        if table_folder.is_dir():
+            for leftover in table_folder.glob("*.tmp"):
+                leftover.unlink(missing_ok=True)
 
 
 def _version() -> str:
@@ -167,6 +201,10 @@ class ParquetDatasetWriter:
         self.written = 0
         self.skipped = 0
         self.replaced = 0
+        self._lock_fd: int | None = None
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = _lock(self.path)
+        _remove_leftovers(self.path)
         for name in TABLES:
             (self.path / name).mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -247,14 +285,28 @@ class ParquetDatasetWriter:
         if self._closed:
             return
         self._closed = True
-        self._flush()
-        self._finish_part()
-        for old_name, sources in self._drop.items():
-            self._remove_rows(old_name, sources)
-        if not _parts(self.path / "documents") or (self._replacing and not self.part_names):
-            # An empty dataset still gets one (empty) file per table, so readers find a schema.
-            self._open_part(SCHEMAS["documents"].empty_table())
+        try:
+            self._flush()
             self._finish_part()
+            for old_name, sources in self._drop.items():
+                self._remove_rows(old_name, sources)
+            if not _parts(self.path / "documents") or (self._replacing and not self.part_names):
+                # An empty dataset still gets one (empty) file per table, so readers find a
+                # schema.
+                self._open_part(SCHEMAS["documents"].empty_table())
+                self._finish_part()
+        finally:
+            self._unlock()
+
+    def __del__(self) -> None:
+        # A writer dropped without close() (a crash between runs in a notebook) must not keep
+        # the folder locked until the kernel exits.
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the lock
+            self._lock_fd = None
 
     def __enter__(self) -> ParquetDatasetWriter:
         return self
@@ -283,7 +335,9 @@ class ParquetDatasetWriter:
         }
 
     def _file(self, name: str, seq: int, tmp: bool) -> Path:
-        return self.path / name / f"{self._run}-{seq:05d}{_TMP if tmp else _SUFFIX}"
+        if tmp:  # hidden until complete: readers skip names starting with "."
+            return self.path / name / f".{self._run}-{seq:05d}{_TMP}"
+        return self.path / name / f"{self._run}-{seq:05d}{_SUFFIX}"
 
     def _open_part(self, docs: pa.Table) -> None:
         for name in TABLES:
@@ -322,6 +376,6 @@ class ParquetDatasetWriter:
                 continue
             old = pq.read_table(file)
             kept = _without(name, old, units)
-            tmp = file.with_name(file.name + ".tmp")
+            tmp = file.with_name(f".{file.name}.tmp")
             pq.write_table(kept, tmp)
             os.replace(tmp, file)
