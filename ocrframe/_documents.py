@@ -22,7 +22,7 @@ from typing import Any
 
 from PIL import Image, ImageOps, ImageSequence
 
-from ocrframe._limits import MAX_ASPECT, MAX_FORM_DRAWS, MAX_PAGES, MAX_PIXELS
+from ocrframe import limits
 from ocrframe.errors import ConfigurationError, InputFileError
 
 __all__ = [
@@ -90,13 +90,13 @@ def detect_kind(content: bytes) -> str | None:
 
 
 def count_pages(
-    content: bytes, *, source: str | None = None, max_pages: int | None = MAX_PAGES
+    content: bytes, *, source: str | None = None, max_pages: int | None = None
 ) -> tuple[str, int]:
     """Return ``(kind, number of pages)`` of a file, checking that it can be opened at all.
 
     Raises :class:`~ocrframe.errors.InputFileError` with code ``empty``, ``unsupported``
     (not a PDF or an image of a known kind), ``corrupt`` (the kind's header, but unreadable) or
-    ``too_large`` (more than ``max_pages`` pages; ``None``: no limit).
+    ``too_large`` (more than ``max_pages`` pages; default :data:`ocrframe.limits.MAX_PAGES`).
 
     >>> count_pages(open("two-pages.pdf", "rb").read())  # doctest: +SKIP
     ('pdf', 2)
@@ -139,7 +139,9 @@ def count_pages(
 
 
 def _check_page_count(count: int, max_pages: int | None, source: str | None) -> None:
-    if max_pages is not None and count > max_pages:
+    if max_pages is None:
+        max_pages = limits.MAX_PAGES
+    if count > max_pages:
         raise InputFileError(
             f"the file has {count:,} pages, over the limit of {max_pages:,} (max_pages)",
             code="too_large",
@@ -150,8 +152,8 @@ def _check_page_count(count: int, max_pages: int | None, source: str | None) -> 
 def check_geometry(width: float, height: float, *, what: str = "the image") -> None:
     """Refuse a page or image too large or too thin to read safely (the bomb guard).
 
-    Over :data:`~ocrframe._limits.MAX_PIXELS` pixels, or one side over
-    :data:`~ocrframe._limits.MAX_ASPECT` times the other: OCR scales a line to a fixed height,
+    Over :data:`~ocrframe.limits.MAX_PIXELS` pixels, or one side over
+    :data:`~ocrframe.limits.MAX_ASPECT` times the other: OCR scales a line to a fixed height,
     so a 141-byte PNG of 65535×1 pixels becomes a tensor of gigabytes. Raises a ``too_large``
     :class:`~ocrframe.errors.InputFileError`.
 
@@ -161,16 +163,16 @@ def check_geometry(width: float, height: float, *, what: str = "the image") -> N
     ...     print(exc.code, exc.message[:41])
     too_large the image is 65,535 × 1: one side is over
     """
-    if width * height > MAX_PIXELS:
+    if width * height > limits.MAX_PIXELS:
         raise InputFileError(
-            f"{what} is {width:,.0f} × {height:,.0f}, over the limit of {MAX_PIXELS:,} pixels "
-            "(max_pixels)",
+            f"{what} is {width:,.0f} × {height:,.0f}, over the limit of "
+            f"{limits.MAX_PIXELS:,} pixels (max_pixels)",
             code="too_large",
         )
-    if max(width, height) > MAX_ASPECT * max(min(width, height), 1e-9):
+    if max(width, height) > limits.MAX_ASPECT * max(min(width, height), 1e-9):
         raise InputFileError(
-            f"{what} is {width:,.0f} × {height:,.0f}: one side is over {MAX_ASPECT} times the "
-            "other (max_aspect)",
+            f"{what} is {width:,.0f} × {height:,.0f}: one side is over {limits.MAX_ASPECT} "
+            "times the other (max_aspect)",
             code="too_large",
         )
 
@@ -186,7 +188,7 @@ def check_forms(content: bytes, pages: Sequence[int] | None = None) -> None:
     600-byte form that draws itself twice takes gigabytes and minutes. Here the forms each page
     draws are counted, with their repeats, through the PDF's structure (pypdf, which reads no
     more than the page's resources and forms): a cycle, or more than
-    :data:`~ocrframe._limits.MAX_FORM_DRAWS` draws on one page, is a ``too_large``
+    :data:`~ocrframe.limits.MAX_FORM_DRAWS` draws on one page, is a ``too_large``
     :class:`~ocrframe.errors.InputFileError`. Files without forms cost one scan of their bytes.
     A structure pypdf cannot read is left to pdfium.
     """
@@ -206,12 +208,13 @@ def check_forms(content: bytes, pages: Sequence[int] | None = None) -> None:
                 draws = _form_draws(page, page.get("/Resources"), {}, set(), IndirectObject)
             except _FormsTooMany as exc:
                 raise _FormsTooMany(index + 1, exc.args[0]) from None
-            if draws > MAX_FORM_DRAWS:
+            if draws > limits.MAX_FORM_DRAWS:
                 raise _FormsTooMany(index + 1, f"draws forms {draws:,} times or more")
     except _FormsTooMany as exc:
         raise InputFileError(
             f"page {exc.page} of the PDF {exc.args[0]}: refused before rendering (at most "
-            f"{MAX_FORM_DRAWS:,} form draws per page, none drawing itself; max_form_draws)",
+            f"{limits.MAX_FORM_DRAWS:,} form draws per page, none drawing itself; "
+            "max_form_draws)",
             code="too_large",
         ) from None
     except Exception:  # pypdf cannot read it: pdfium's own reading decides
@@ -260,7 +263,7 @@ def _form_draws(
             )
             active.discard(ident)
         total += memo[ident]
-        if total > MAX_FORM_DRAWS:
+        if total > limits.MAX_FORM_DRAWS:
             return total
     return total
 
@@ -404,8 +407,7 @@ def page_images(content: bytes, *, dpi: int = 200) -> list[Image.Image]:
             doc = open_pdf(content)
             try:
                 return [
-                    render_page(load_page(doc, i), dpi, RENDER_MAX_SIDE)[0]
-                    for i in range(len(doc))
+                    render_page(load_page(doc, i), dpi, RENDER_MAX_SIDE)[0] for i in range(len(doc))
                 ]
             finally:
                 doc.close()

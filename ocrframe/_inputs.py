@@ -19,7 +19,7 @@ import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from ocrframe._limits import MAX_PAGES
+from ocrframe import limits
 from ocrframe.errors import ConfigurationError, InputFileError, PageRangeError
 
 __all__ = [
@@ -41,13 +41,14 @@ PageSpec = str | Iterable[int]
 _RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 
 
-def parse_pages(spec: PageSpec, *, max_pages: int | None = MAX_PAGES) -> list[int]:
+def parse_pages(spec: PageSpec, *, max_pages: int | None = None) -> list[int]:
     """Turn a page selection into a sorted list of distinct 1-based page numbers.
 
     Accepts DocAI's ``legalPageNumbers`` form (``"1-1, 3-4"``, ``"2"``) or an iterable of ints.
     Raises :class:`PageRangeError` for anything else (``"3-1"``, ``"0-2"``, ``"a"``, ``""``),
     and for a page past ``max_pages``
-    (told before any list is built: ``"1-30000000"`` costs nothing); ``None``: no limit.
+    (told before any list is built: ``"1-30000000"`` costs nothing); by default
+    :data:`ocrframe.limits.MAX_PAGES`.
 
     >>> parse_pages("1-1, 3-4")
     [1, 3, 4]
@@ -99,7 +100,9 @@ def _check_page_limit(last: int, max_pages: int | None) -> None:
     # A page past the limit can never be read (no file may have more pages), so a selection
     # reaching past it is a typo or an attack: refused before a list is built. Pages at most
     # max_pages also bounds how many a selection names.
-    if max_pages is not None and last > max_pages:
+    if max_pages is None:
+        max_pages = limits.MAX_PAGES
+    if last > max_pages:
         shown = f"{last:,}" if last < 10**15 else "a number of over 15 digits"
         raise PageRangeError(
             f"the page selection goes up to page {shown}, past the limit of {max_pages:,} pages "

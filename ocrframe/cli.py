@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from ocrframe import _limits
+from ocrframe import limits
 from ocrframe._batch import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_FILE_BYTES,
@@ -57,10 +57,10 @@ def main() -> None:
 @click.option("--docai-key-file", type=click.File("r"), help="Read the DocAI key from a file.")
 @click.option("--capsolver-key-file", type=click.File("r"), help="Read the CapSolver key.")
 @click.option("--max-body-mb", default=50.0, type=float, show_default=True, help="Body cap.")
-@click.option("--max-pages", default=_limits.MAX_PAGES, show_default=True, help="Pages asked.")
-@click.option("--body-timeout-s", default=_limits.SERVER_BODY_TIMEOUT_S, show_default=True)
-@click.option("--header-timeout-s", default=_limits.SERVER_HEADER_TIMEOUT_S, show_default=True)
-@click.option("--max-connections", default=_limits.MAX_CONNECTIONS, show_default=True)
+@click.option("--max-pages", default=limits.MAX_PAGES, show_default=True, help="Pages asked.")
+@click.option("--body-timeout-s", default=limits.SERVER_BODY_TIMEOUT_S, show_default=True)
+@click.option("--header-timeout-s", default=limits.SERVER_HEADER_TIMEOUT_S, show_default=True)
+@click.option("--max-connections", default=limits.MAX_CONNECTIONS, show_default=True)
 @click.option("--workers", default=None, type=int, help="Recognition threads (default: cores).")
 @click.option(
     "--ocr-workers",

@@ -1493,9 +1493,10 @@ async def extract_async(
     ``paths``: a folder (searched recursively; hidden files and folders skipped unless
     ``include_hidden``; a symbolic link leading out of the folder is a failed row, code
     ``outside_folder``, unless ``follow_symlinks``), a file, or a list of them; every file gets
-    a source of its own (see :func:`ocrframe._inputs.iter_inputs` for the rule). ``service``: ``"docai"`` (``model`` is the
-    modelId; ``"invoice"`` by default on the embedded engine) or ``"capsolver"`` (``model`` is
-    the module; a PDF or multi-page TIFF is split into page images). ``api_key`` / ``base_url``
+    a source of its own (see :func:`ocrframe._inputs.iter_inputs` for the rule).
+    ``service``: ``"docai"`` (``model`` is the modelId; ``"invoice"`` by default on the
+    embedded engine) or ``"capsolver"`` (``model`` is the module; a PDF or multi-page TIFF is
+    split into page images). ``api_key`` / ``base_url``
     default to the environment; with neither, the embedded offline engine answers.
 
     Submission: ``concurrency`` requests at once, at most ``rate_limit`` per second, each unit

@@ -63,13 +63,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ocrframe._limits import (
-    MAX_BODY_BYTES,
-    MAX_CONNECTIONS,
-    MAX_PAGES,
-    SERVER_BODY_TIMEOUT_S,
-    SERVER_HEADER_TIMEOUT_S,
-)
 from ocrframe.engine.faults import (
     CAPSOLVER_KINDS,
     DOCAI_LIST_KINDS,
@@ -78,6 +71,13 @@ from ocrframe.engine.faults import (
     FaultPlan,
 )
 from ocrframe.errors import InputFileError, PageRangeError, protect_logger
+from ocrframe.limits import (
+    MAX_BODY_BYTES,
+    MAX_CONNECTIONS,
+    MAX_PAGES,
+    SERVER_BODY_TIMEOUT_S,
+    SERVER_HEADER_TIMEOUT_S,
+)
 
 __all__ = [
     "CAPSOLVER_PATHS",
@@ -144,7 +144,7 @@ class EngineConfig:
     engine each (process-wide, like the models: :func:`ocrframe.engine.ocr.set_workers`; default:
     the environment variable ``OCRFRAME_OCR_WORKERS``, else the number of cores).
 
-    Limits (defaults in :mod:`ocrframe._limits`): ``max_body_bytes`` per request body,
+    Limits (defaults in :mod:`ocrframe.limits`): ``max_body_bytes`` per request body,
     ``max_pages`` a ``legalPageNumbers`` may name, ``body_timeout_s`` to receive a body once its
     headers are in, ``header_timeout_s`` to receive a request's headers and ``max_connections``
     held at once (the last two on loopback only, where there are connections).

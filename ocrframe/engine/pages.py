@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ocrframe import limits
+
 # Kinds, the pdfium lock, opening and rendering are the core's (shared with the client side).
 from ocrframe._documents import IMAGE_KINDS, detect_kind, page_images
 from ocrframe._documents import PDFIUM_LOCK as _PDFIUM_LOCK
@@ -34,7 +36,6 @@ from ocrframe._documents import image_frames as _image_frames
 from ocrframe._documents import open_pdf as _open_pdf
 from ocrframe._documents import render_page as _render
 from ocrframe._documents import require_kind as _require_kind
-from ocrframe._limits import MAX_PAGES
 from ocrframe.engine.types import Page, Word
 from ocrframe.errors import InputFileError, PageRangeError
 
@@ -127,9 +128,10 @@ def _load_pdf(content: bytes, selected: set[int] | None, dpi: int) -> list[Page]
         count = len(doc)
     try:
         # The limits the client applies, applied again here: the server's clients may be anyone.
-        if count > MAX_PAGES:
+        if count > limits.MAX_PAGES:
             raise InputFileError(
-                f"the PDF has {count:,} pages, over the limit of {MAX_PAGES:,}", code="too_large"
+                f"the PDF has {count:,} pages, over the limit of {limits.MAX_PAGES:,}",
+                code="too_large",
             )
         _check_forms(content, [n for n in range(1, count + 1) if _wanted(n, selected)])
         for index in range(count):

@@ -27,8 +27,8 @@ from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar
 
 import httpx
 
+from ocrframe import limits
 from ocrframe._embedded import embedded_engine
-from ocrframe._limits import MAX_ANSWER_BYTES, MAX_JSON_DEPTH
 from ocrframe._sync import run_sync
 from ocrframe.errors import (
     AuthenticationError,
@@ -209,7 +209,7 @@ def decode_json(
     service: str,
     http_status: int | None = None,
     source: str | None = None,
-    max_depth: int = MAX_JSON_DEPTH,
+    max_depth: int | None = None,
 ) -> Any:
     """Decode a response body as JSON, or raise :class:`ResponseFormatError` saying why not.
 
@@ -232,6 +232,8 @@ def decode_json(
         reason = f"not UTF-8 text ({exc.reason} at byte {exc.start})"
     else:
         # Fewer brackets than the limit cannot nest deeper than it: most answers skip the walk.
+        if max_depth is None:
+            max_depth = limits.MAX_JSON_DEPTH
         shallow = body.count(b"[") + body.count(b"{") <= max_depth
         try:
             decoded = json.loads(text)
@@ -425,7 +427,7 @@ class Reply:
     status: int
     headers: httpx.Headers
     body: bytes
-    max_json_depth: int = MAX_JSON_DEPTH
+    max_json_depth: int | None = None
 
     @property
     def retry_after(self) -> float | None:
@@ -450,11 +452,15 @@ class ServiceClientBase:
         transport: httpx.AsyncBaseTransport | None,
         timeout: float,
         max_connections: int,
-        max_answer_bytes: int = MAX_ANSWER_BYTES,
-        max_json_depth: int = MAX_JSON_DEPTH,
+        max_answer_bytes: int | None = None,
+        max_json_depth: int | None = None,
     ) -> None:
         if max_connections < 1:
             raise ConfigurationError(f"max_connections must be at least 1, not {max_connections}")
+        if max_answer_bytes is None:
+            max_answer_bytes = limits.MAX_ANSWER_BYTES
+        if max_json_depth is None:
+            max_json_depth = limits.MAX_JSON_DEPTH
         for name, value in (
             ("timeout", timeout),
             ("max_answer_bytes", max_answer_bytes),

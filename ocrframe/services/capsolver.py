@@ -26,7 +26,6 @@ from typing import Any, ClassVar
 
 import httpx
 
-from ocrframe._limits import MAX_ANSWER_BYTES, MAX_JSON_DEPTH
 from ocrframe.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -291,8 +290,8 @@ class AsyncCapSolverClient(ServiceClientBase):
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 60.0,
         max_connections: int = 64,
-        max_answer_bytes: int = MAX_ANSWER_BYTES,
-        max_json_depth: int = MAX_JSON_DEPTH,
+        max_answer_bytes: int | None = None,
+        max_json_depth: int | None = None,
         poll_interval: float = 1.0,
         poll_timeout: float = 120.0,
     ) -> None:
@@ -404,8 +403,8 @@ class CapSolverClient(SyncClientBase[AsyncCapSolverClient]):
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 60.0,
         max_connections: int = 64,
-        max_answer_bytes: int = MAX_ANSWER_BYTES,
-        max_json_depth: int = MAX_JSON_DEPTH,
+        max_answer_bytes: int | None = None,
+        max_json_depth: int | None = None,
         poll_interval: float = 1.0,
         poll_timeout: float = 120.0,
     ) -> None:

@@ -37,7 +37,6 @@ from typing import Any, ClassVar
 import httpx
 
 from ocrframe._inputs import PageSpec, format_pages
-from ocrframe._limits import MAX_ANSWER_BYTES, MAX_JSON_DEPTH
 from ocrframe.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -216,8 +215,8 @@ class AsyncDocAIClient(ServiceClientBase):
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 120.0,
         max_connections: int = 64,
-        max_answer_bytes: int = MAX_ANSWER_BYTES,
-        max_json_depth: int = MAX_JSON_DEPTH,
+        max_answer_bytes: int | None = None,
+        max_json_depth: int | None = None,
     ) -> None:
         super().__init__(
             api_key,
@@ -427,8 +426,8 @@ class DocAIClient(SyncClientBase[AsyncDocAIClient]):
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 120.0,
         max_connections: int = 64,
-        max_answer_bytes: int = MAX_ANSWER_BYTES,
-        max_json_depth: int = MAX_JSON_DEPTH,
+        max_answer_bytes: int | None = None,
+        max_json_depth: int | None = None,
     ) -> None:
         super().__init__(
             AsyncDocAIClient(

@@ -59,7 +59,7 @@ def test_a_file_over_the_page_limit_is_refused_when_counted() -> None:
     with pytest.raises(InputFileError) as info:
         _documents.count_pages(inputs.blank_pages(5000), source="b.pdf")
     assert info.value.code == "too_large" and "5,000 pages" in info.value.message
-    assert _documents.count_pages(inputs.blank_pages(5000), max_pages=None) == ("pdf", 5000)
+    assert _documents.count_pages(inputs.blank_pages(5000), max_pages=5000) == ("pdf", 5000)
 
 
 def test_forms_drawn_too_often_are_refused_and_plain_forms_are_not() -> None:
@@ -143,3 +143,16 @@ def test_hostile_files_end_as_failed_rows_in_bounded_memory(tmp_path: Path, serv
     else:
         reasons = " ".join(str(r["error_message"]) for r in rows)
         assert "a form that draws itself" in reasons and "max_aspect" in reasons
+
+
+def test_a_limit_changed_for_the_process_applies_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ocrframe import limits
+    from ocrframe._inputs import parse_pages
+
+    monkeypatch.setattr(limits, "MAX_PAGES", 3)
+    with pytest.raises(InputFileError, match="over the limit of 3"):
+        _documents.count_pages(inputs.blank_pages(4))
+    with pytest.raises(ocrframe.PageRangeError, match="past the limit of 3"):
+        parse_pages("1-4")
+    monkeypatch.setattr(limits, "MAX_ASPECT", 2000)
+    _documents.check_geometry(1600, 1)  # allowed now

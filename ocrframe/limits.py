@@ -2,10 +2,19 @@
 
 A hostile or broken input (a 141-byte PNG of 65535×1 pixels, a PDF whose pages draw themselves,
 an answer that inflates to a gigabyte or nests 100,000 levels deep, a server that drips one byte a
-second) must end as a clear, bounded outcome. The client, the embedded engine and its server
-share these defaults, so the same input meets the same limit wherever it is read. Each can be
-changed where it is used (an argument of the client, an option of the run, a flag of ``serve``);
-the README's "Limits" table lists them.
+second) must end as a clear, bounded outcome: a typed error, a ``failed`` row. The client, the
+embedded engine and its server share these values, so the same input meets the same limit
+wherever it is read.
+
+Each is read when it is used, so assigning a new value changes it for the whole process::
+
+    import ocrframe.limits
+    ocrframe.limits.MAX_PAGES = 10_000      # PDFs of up to 10,000 pages
+
+and the ones that belong to one client or one server can also be given there: a client's
+``timeout``, ``max_answer_bytes`` and ``max_json_depth``; ``extract(request_timeout=...)``;
+``ocrframe serve --max-pages --max-body-mb --body-timeout-s --header-timeout-s
+--max-connections``. The README's "Limits" table lists them all.
 """
 
 from __future__ import annotations
@@ -19,7 +28,6 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_PAGES",
     "MAX_PIXELS",
-    "REQUEST_DEADLINE_S",
     "SERVER_BODY_TIMEOUT_S",
     "SERVER_HEADER_TIMEOUT_S",
 ]
@@ -43,10 +51,6 @@ MAX_ANSWER_BYTES = 64 * 1024 * 1024
 
 #: Nesting depth of an answer's JSON (DocAI's deepest documented answer nests under ten).
 MAX_JSON_DEPTH = 256
-
-#: Seconds one request may take from sending its first byte to reading its answer's last, when
-#: the caller gives no ``timeout``: a server that drips an answer ends here, not never.
-REQUEST_DEADLINE_S = 300.0
 
 #: The server's cap on a request body (what ``ocrframe serve --max-body-mb`` sets).
 MAX_BODY_BYTES = 50 * 1024 * 1024
