@@ -342,3 +342,35 @@ def test_a_key_no_request_can_carry_is_a_configuration_error(key: str) -> None:
             client_class(key, base_url="http://127.0.0.1:9")
         assert key.strip() not in _everything(info.value)
         assert "not printable ASCII" in str(info.value)
+
+
+def test_a_key_echoed_by_the_server_never_reaches_the_cli_output(
+    hostile_server: Start, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from ocrframe.cli import main
+
+    async def script(request: Request, writer: asyncio.StreamWriter) -> None:
+        writer.write(
+            json_answer(
+                {"errorId": 1, "errorCode": CAP_KEY, "errorDescription": f"bad {CAP_KEY}"},
+                status=400,
+            )
+        )
+
+    server = hostile_server(script)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.png").write_bytes(_png())
+    monkeypatch.setenv("CAPSOLVER_API_KEY", CAP_KEY)
+    result = CliRunner().invoke(
+        main,
+        [
+            "extract", str(tmp_path / "in"), "--service", "capsolver", "--model", "common",
+            "--out", str(tmp_path / "out"), "--base-url", server.url, "--retries", "1",
+            "--no-cache", "--no-progress",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "a.png" in result.output and "***" in result.output
+    assert CAP_KEY not in result.output
