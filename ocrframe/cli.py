@@ -219,6 +219,13 @@ _SERVICES = click.Choice(["docai", "capsolver"])
     help="Refuse larger files.",
 )
 @click.option(
+    "--file-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=limits.FILE_TIMEOUT_S,
+    show_default=True,
+    help="Seconds per file; its pages not sent by then are failed rows.",
+)
+@click.option(
     "--base-url",
     default=None,
     help="Service URL (else DOCAI_BASE_URL / "
@@ -264,6 +271,7 @@ def extract(
     dry_run: bool,
     follow_symlinks: bool,
     max_file_mb: float,
+    file_timeout: float,
     base_url: str | None,
     dask_address: str | None,
     partition_size: int | None,
@@ -311,6 +319,7 @@ def extract(
             progress=not no_progress,
             out=None if dry_run else out,
             max_file_bytes=int(max_file_mb * 1024 * 1024),
+            file_timeout=file_timeout,
             include_hidden=include_hidden,
             einvoice=einvoice,
             dry_run=dry_run,

@@ -20,6 +20,7 @@ and the ones that belong to one client or one server can also be given there: a 
 from __future__ import annotations
 
 __all__ = [
+    "FILE_TIMEOUT_S",
     "MAX_ANSWER_BYTES",
     "MAX_ASPECT",
     "MAX_BODY_BYTES",
@@ -45,6 +46,9 @@ MAX_ASPECT = 100
 
 #: Form XObjects one PDF page may draw, counting forms within forms with their repeats.
 MAX_FORM_DRAWS = 10_000
+
+#: Seconds one file may take: past it, its pages not yet sent (CapSolver) are failed rows.
+FILE_TIMEOUT_S = 1800.0
 
 #: Bytes of one answer, counted after decompression (the body as the client decodes it).
 MAX_ANSWER_BYTES = 64 * 1024 * 1024

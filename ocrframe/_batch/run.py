@@ -51,6 +51,7 @@ from urllib.parse import urlsplit
 import httpx
 import stamina
 
+from ocrframe import limits
 from ocrframe._cache import ResponseCache, key_function
 from ocrframe._documents import MULTI_PAGE_KINDS, count_pages, page_pngs
 from ocrframe._einvoice import READ_FROM, EInvoiceError, read_einvoice
@@ -117,6 +118,8 @@ DEFAULT_POLL_TIMEOUT = 300.0
 POLL_BATCH = 50
 #: Rendering resolution of PDF pages sent to CapSolver.
 CAPSOLVER_DPI = 200
+#: error_code of the pages not sent once a file's file_timeout ran out.
+FILE_TIMEOUT = "file_timeout"
 #: Pages of one file rendered at once for CapSolver (each window is sent before the next).
 PAGE_WINDOW = 4
 #: Rows the Parquet writer buffers before writing a row group.
@@ -182,6 +185,7 @@ class BatchOptions:
     poll_timeout: float = DEFAULT_POLL_TIMEOUT
     refresh: bool = False
     max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES
+    file_timeout: float | None = limits.FILE_TIMEOUT_S
     include_hidden: bool = False
     einvoice: EInvoiceReading = "remote"
     dry_run: bool = False
@@ -220,6 +224,7 @@ def make_options(
     poll_timeout: float = DEFAULT_POLL_TIMEOUT,
     refresh: bool = False,
     max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
+    file_timeout: float | None = limits.FILE_TIMEOUT_S,
     include_hidden: bool = False,
     einvoice: str = "remote",
     dry_run: bool = False,
@@ -270,6 +275,7 @@ def make_options(
     _positive("poll_interval", poll_interval)
     _positive("poll_timeout", poll_timeout)
     _positive("max_file_bytes", max_file_bytes, integer=True, optional=True)
+    _positive("file_timeout", file_timeout, optional=True)
     for name, flag in (
         ("refresh", refresh),
         ("include_hidden", include_hidden),
@@ -299,6 +305,7 @@ def make_options(
         poll_timeout=float(poll_timeout),
         refresh=refresh,
         max_file_bytes=max_file_bytes,
+        file_timeout=float(file_timeout) if file_timeout is not None else None,
         include_hidden=include_hidden,
         einvoice=cast(EInvoiceReading, einvoice),
         dry_run=dry_run,
@@ -949,12 +956,24 @@ class _Run:
         # Pages are rendered a window at a time and each window is sent before the next is
         # drawn: a 35 KB PDF of 5,000 blank pages never holds more than a window of images.
         window = PAGE_WINDOW if split else len(units)
+        budget = self.options.file_timeout
+        deadline = None if budget is None else time.monotonic() + budget
         for start in range(0, len(units), window):
             chunk = units[start : start + window]
-            if split:
+            late = deadline is not None and time.monotonic() > deadline
+            if split and not late:
                 await self._fill_page_images(chunk, content)
             for unit in chunk:
-                await self._process_unit(unit)
+                if deadline is not None and time.monotonic() > deadline:
+                    # Checked between pages, never within one: a unit once started ends as
+                    # its own retries and request deadline say, and every unit one row.
+                    message = (
+                        f"the file's {budget:g} s (file_timeout) ran out before this page "
+                        "was sent"
+                    )
+                    await self._emit(unit, Outcome(error_code=FILE_TIMEOUT, error_message=message))
+                else:
+                    await self._process_unit(unit)
                 unit.content = None  # sent (or not): the page image is not needed again
 
     def _wanted(self, page: int) -> bool:
@@ -1482,6 +1501,7 @@ async def extract_async(
     progress: bool | ProgressCallback = True,
     out: str | os.PathLike[str] | None = None,
     max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
+    file_timeout: float | None = limits.FILE_TIMEOUT_S,
     include_hidden: bool = False,
     einvoice: str = "remote",
     dry_run: bool = False,

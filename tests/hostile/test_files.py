@@ -156,3 +156,28 @@ def test_a_limit_changed_for_the_process_applies_at_once(monkeypatch: pytest.Mon
         parse_pages("1-4")
     monkeypatch.setattr(limits, "MAX_ASPECT", 2000)
     _documents.check_geometry(1600, 1)  # allowed now
+
+
+def test_pages_not_sent_by_the_files_deadline_are_failed_rows(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "blank.pdf").write_bytes(inputs.blank_pages(6))
+    sent: list[int] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(1)
+        task = {"status": "ready", "solution": {"text": "x"}, "taskId": f"t{len(sent)}"}
+        return httpx.Response(200, json={"errorId": 0, **task})
+
+    ex = ocrframe.extract(
+        tmp_path / "in",
+        service="capsolver",
+        model="common",
+        api_key="k-deadline",
+        transport=httpx.MockTransport(answer),
+        cache=False,
+        progress=False,
+        file_timeout=1e-9,  # over before the first page
+    )
+    assert sent == []
+    assert ex.documents["error_code"].tolist() == ["file_timeout"] * 6
+    assert "file_timeout" in ex.documents["error_message"].iloc[0]
