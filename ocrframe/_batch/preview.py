@@ -195,7 +195,9 @@ async def preview_units(
         and (wanted is None or 1 in wanted)
     )
     rows: list[dict[str, Any]] = []
-    for item in iter_inputs(paths, include_hidden=options.include_hidden):
+    for item in iter_inputs(
+        paths, include_hidden=options.include_hidden, follow_symlinks=options.follow_symlinks
+    ):
         row, content = await asyncio.to_thread(_look, item, options.max_file_bytes)
         if content is None:
             rows.append({**row, "action": "fail", "requests": 0, "cached": False})
