@@ -13,9 +13,10 @@ engine using two threads does the work of one core at best. Instead each worker 
 own engine running onnxruntime on one thread (onnxruntime releases the GIL while it computes),
 and there are as many workers as cores by default: two pages are read at once on two cores
 (measured: BENCHMARKS.md, "Scanned pages on every core"). An engine holds its own copy of the
-models (tens of MB) and is loaded by the worker thread that first needs it, so a worker that is
-never used costs nothing. The count is :func:`set_workers`, else the environment variable
-``OCRFRAME_OCR_WORKERS``, else the number of cores (:func:`workers`).
+models and their working memory (120-300 MB more per engine, measured) and is loaded by the worker
+thread that first needs it, so a worker that is never used costs nothing. The count is
+:func:`set_workers`, else the environment variable ``OCRFRAME_OCR_WORKERS``, else the number of
+cores (:func:`workers`).
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 PDF pages with a text layer give their words straight from pdfium (a few milliseconds a page);
 PDF pages without one (scans), and images (PNG, JPEG, BMP, the first frame of a GIF or WebP, every
-frame of a TIFF), are rendered and read by OCR (:mod:`ocrframe.engine.ocr`: a few seconds a page
-on two cores; sideways and upside-down scans are turned upright). Measurements and the choices
-they led to: BENCHMARKS.md, "Pages and OCR".
+frame of a TIFF), are rendered and read by OCR (:mod:`ocrframe.engine.ocr`: a few CPU-seconds a
+page, several pages of a document at once on the OCR workers; sideways and upside-down scans are
+turned upright). Measurements and the choices they led to: BENCHMARKS.md, "Pages and OCR".
 
 Coordinates follow :mod:`ocrframe.engine.types`: origin top-left, y downwards; PDF pages in
 points (whether the words came from the text layer or from OCR), images in their own pixels.
