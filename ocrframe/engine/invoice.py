@@ -59,6 +59,7 @@ from ocrframe.engine.normalize import (
     format_amount,
     format_percentage,
 )
+from ocrframe.engine.totals import TOTAL_FIELDS, Candidate, choose_totals
 from ocrframe.engine.types import Page, Word
 
 __all__ = ["extract_invoice", "extract_text_lines", "group_lines"]
@@ -121,6 +122,8 @@ class Phrase:
 def _split_glued(word: Word) -> list[Word]:
     """``"Date:31/12/2017"`` -> ``"Date:"``, ``"31/12/2017"`` (OCR often drops the space)."""
     m = re.match(r"^([^\W\d_][\w.\-]*:)(\S+)$", word.text) or re.match(
+        r"^([^\W\d_]{3,})(\d{1,2}[./-]\d{1,2}[./-]\d{2,4})$", word.text  # "date16.09.2026"
+    ) or re.match(
         r"^([Nn][°º]|[Nn][Oo]\.|#)(\S*\d\S*)$", word.text  # "n°562044387", "#A-12"
     )
     if not m:
@@ -217,13 +220,34 @@ def _chain(words: list[Word]) -> list[list[Word]]:
     return lines
 
 
+_KNOWN_TOKENS = frozenset(
+    word
+    for lexicon in (FIELD_LABELS, COLUMN_LABELS)
+    for labels in lexicon.values()
+    for label in labels
+    for word in label.split()
+) | frozenset(w for key in DOCUMENT_TYPES for w in key.split())
+
+
+_PARTY_NAME_LABELS = frozenset(FIELD_LABELS["_partyName"])
+_FULL_LABELS = frozenset(
+    label for lexicon in (FIELD_LABELS, COLUMN_LABELS) for labels in lexicon.values() for label in labels
+)
+
+
 @lru_cache(maxsize=65536)
 def _token(text: str) -> str:
     """A word as label matching sees it: folded, outer punctuation stripped, "N°" -> "no"."""
     t = fold(text).strip(":;,.()[]*\"'“”«»")
     if t in ("n°", "nº", "no.", "n0", "n"):  # "N°", "Nº" fold to "n" + symbol
         return "no"
-    return t.replace("°", "").replace("º", "")
+    t = t.replace("°", "").replace("º", "")
+    # German compounds naming a kind of invoice ("Schlussrechnung", "Abschlagsrechnung"): the
+    # title word itself, so that "Schlussrechnung Nr. 12" reads like "Rechnung Nr. 12"
+    m = re.fullmatch(r"[a-z]{3,}(rechnung|gutschrift)", t)
+    if m and t not in _KNOWN_TOKENS:
+        return m.group(1)
+    return t
 
 
 def _phrases(line: Line, gap_factor: float = 1.2) -> list[Phrase]:
@@ -242,8 +266,18 @@ _LABEL_GAP = 2.5
 def _line_hits(line: Line) -> list[_Hit]:
     """Field labels on ``line`` that look like labels (see :func:`_label_ok`), left to right."""
     if "hits" not in line.cache:
-        hits = sorted(_find_hits(_phrases(line, _LABEL_GAP), _FIELD_INDEX), key=lambda h: h.x0)
-        line.cache["hits"] = [h for h in hits if _label_ok(h, hits)]
+        phrases = _phrases(line, _LABEL_GAP)
+        hits = sorted(_find_hits(phrases, _FIELD_INDEX), key=lambda h: h.x0)
+        # the phrase right after "Name:" is a name, even when it starts with a label word
+        # ("Name: Kunde & Co")
+        values = {
+            id(b)
+            for a, b in zip(phrases, phrases[1:], strict=False)
+            if a.words[-1].text.endswith(":") and " ".join(a.tokens).strip() in _PARTY_NAME_LABELS
+        }
+        line.cache["hits"] = [
+            h for h in hits if _label_ok(h, hits) and id(h.phrase) not in values
+        ]
     result: list[_Hit] = line.cache["hits"]
     return result
 
@@ -373,7 +407,13 @@ def _label_ok(hit: _Hit, hits: Sequence[_Hit] = ()) -> bool:
         if re.search(r"\d", tokens[before]):
             return True  # after a number: a row of values and labels ("Tax 20 %  Total")
         before -= 1
-    return any(h.phrase is hit.phrase and h.end - 1 == before for h in hits)
+    # after a label that ends in a colon comes its value ("Name: Kunde GmbH"), not a label
+    return any(
+        h.phrase is hit.phrase
+        and h.end - 1 == before
+        and not h.phrase.words[h.end - 1].text.endswith(":")
+        for h in hits
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -411,7 +451,7 @@ def _parse_kind(kind: str, text: str, month_first: bool) -> tuple[str, dict[str,
         amounts = [a for a in find_amounts(masked) if isinstance(a.value, Decimal)]
         # an amount is a number with decimals or a currency mark; bare integers only when alone
         good = [a for a in amounts if a.has_decimals or a.has_currency]
-        if not good and len(amounts) == 1 and amounts[0].value != 0:
+        if not good and len(amounts) == 1:
             good = amounts
         if not good:
             return None
@@ -761,6 +801,17 @@ def _month_first(pages: Sequence[Page]) -> bool:
     return votes[True] > votes[False]
 
 
+def _gapped(words: Sequence[Word]) -> str:
+    """Words as text, with ``" | "`` where a column-sized gap separates two of them."""
+    out = ""
+    for k, w in enumerate(words):
+        if k:
+            gap = w.x0 - words[k - 1].x1
+            out += " | " if gap > 1.2 * max(1.0, min(w.height, words[k - 1].height)) else " "
+        out += w.text
+    return out
+
+
 def _candidates(hit: _Hit, kind: str, lines: list[Line]) -> list[str]:
     """Texts where ``hit``'s value may be: the same line to the right, then just below."""
     out: list[str] = []
@@ -783,13 +834,24 @@ def _candidates(hit: _Hit, kind: str, lines: list[Line]) -> list[str]:
     if kind == "amount":
         # the last amount up to the next label: "Tax 15% on $112.90   $16.94"
         if rest.strip(" :") or right:
-            out.append(f"{rest} {right_text}".strip())
+            # words a column gap apart are separate values: "19  285,00" is a rate and an
+            # amount, never 19285.00
+            columns = " | ".join(
+                [_gapped(rest_words), *(_gapped(p.words) for p in right)]
+            ).strip(" |")
+            out.append(columns)
     else:
-        if rest.strip(" :"):
+        colon = hit.phrase.words[hit.end - 1].text.endswith(":") or rest.lstrip().startswith(":")
+        if kind == "name" and not colon and len(rest_words) > 3:
+            return out  # a label word inside a sentence, not a heading over a name
+        if rest.strip(" :") and (kind != "name" or colon):
+            # a name right after its label only with a colon between ("Seller: ACME"); else
+            # the label's words run on into a heading ("Seller trade name")
             out.append(rest)
         if right and kind in ("name", "text"):
             # a name far to the right belongs to another column (the buyer beside the seller)
-            if right[0].x0 - end_x < 12 * h:
+            # unless the label ends in a colon: a key/value table with its values far right
+            if right[0].x0 - end_x < 12 * h or colon:
                 out.append(right[0].text)
         elif right:
             out.append(right_text)
@@ -810,7 +872,81 @@ def _candidates(hit: _Hit, kind: str, lines: list[Line]) -> list[str]:
 
 
 # Document titles that double as invoice-number labels ("Invoice INV-7"), weakly.
-_TITLE_WORDS = frozenset({"invoice", "rechnung", "facture", "factuur", "faktura"})
+_TITLE_WORDS = frozenset({"invoice", "rechnung", "facture", "factuur", "faktura", "gutschrift"})
+
+# After a bare title: an optional code in brackets, a number marker, the identifier.
+_MARKED_ID = re.compile(
+    r"^\s*(?:\(\w+\)\s*)?(?:nr\.?|no\.?|n[°º]|#|nummer|number|num[eé]ro)\s*:?\s*(\S+)",
+    re.IGNORECASE,
+)
+
+# Words that make a number or date label name another document: "N° de facture associée",
+# "Original invoice no.", "Bezug auf Rechnung Nr." - the referenced invoice, not this one.
+_QUALIFIERS = frozenset(
+    {
+        "associee", "associe", "associated", "related", "original", "referenced",
+        "corrected", "previous", "precedente", "initiale", "ursprungliche", "ursprunglichen",
+        "bezug", "bezugnehmend", "vorherige", "korrigierte", "origine", "d'origine",
+    }
+)  # fmt: skip
+
+
+_SELLER_HEADING = re.compile(
+    r"(?<![a-z])(?:verkaufer|seller|supplier|vendor|vendeur|fournisseur|lieferant|"
+    r"rechnungssteller|emetteur|leverancier|absender)(?![a-z])"
+)
+_BUYER_HEADING = re.compile(
+    r"(?<![a-z])(?:kaufer|buyer|customer|client|acheteur|kunde|rechnungsempfanger|"
+    r"leistungsempfanger|empfanger|destinataire|klant|bill to|invoice to)(?![a-z])"
+)
+
+
+def _party_of(hit: _Hit, lines: list[Line]) -> str | None:
+    """Whose name a bare "Name:" label gives: the party whose heading is the nearest line
+    above it in its block ("Verkäufer" / "Nummer: 7" / "Name: ACME")."""
+    index = next((k for k, ln in enumerate(lines) if ln is hit.phrase.line), -1)
+    for line in reversed(lines[max(0, index - 8) : index]):
+        if abs(line.words[0].x0 - hit.x0) > 3 * line.height or len(line.words) > 4:
+            continue  # another column, or a line of text, not a block's heading
+        if any(c.isdigit() for c in line.text) or ":" in line.text:
+            continue  # a key/value line of the same block
+        folded = fold(line.text)
+        if _SELLER_HEADING.search(folded):
+            return "sellerName"
+        if _BUYER_HEADING.search(folded):
+            return "buyerName"
+    return None
+
+
+def _qualified(hit: _Hit) -> bool:
+    """Whether a label's own words (up to its colon) say it names another document."""
+    for word, token in zip(hit.phrase.words, hit.phrase.tokens, strict=True):
+        if token in _QUALIFIERS:
+            return True
+        if word.text.endswith(":"):
+            break
+    return False
+
+
+def _lone_date_at_top(
+    pages: Sequence[Page], lines_by_page: dict[int, list[Line]], month_first: bool
+) -> _Value | None:
+    """A date printed on its own line near the top of page 1, without a label: the issue date
+    under a title ("Invoice 103767" / "February 17, 2026")."""
+    if not pages:
+        return None
+    page = pages[0]
+    for line in lines_by_page[page.number]:
+        if line.y0 > 0.3 * page.height:
+            break
+        if _line_hits(line):
+            continue
+        dates = find_dates(line.text, month_first=month_first)
+        if len(dates) == 1 and isinstance(dates[0].value, date):
+            rest = line.text[: dates[0].start] + line.text[dates[0].end :]
+            if not re.search(r"\w", rest):
+                return _Value(dates[0].value.isoformat(), page.number)
+    return None
 
 
 def extract_invoice(pages: list[Page]) -> dict[str, Any]:
@@ -830,6 +966,7 @@ def extract_invoice(pages: list[Page]) -> dict[str, Any]:
 
     found: dict[str, tuple[int, _Value]] = {}  # field -> (rank, value)
     tax_lines: list[tuple[int, str, str | None]] = []  # (page, value, percentage)
+    amounts: list[Candidate] = []  # every total-like amount, chosen among at the end
     for page in pages:
         lines = [ln for ln in lines_by_page[page.number] if id(ln) not in table_lines]
         hits = [h for ln in lines for h in _line_hits(ln)]
@@ -840,9 +977,16 @@ def extract_invoice(pages: list[Page]) -> dict[str, Any]:
             weak = hit.field == "invoiceNumber" and hit.end - hit.start == 1 and (
                 hit.phrase.tokens[hit.start] in _TITLE_WORDS
             )
+            rank = hit.rank + (100 if _qualified(hit) else 0)
             for text in _candidates(hit, kind, lines):
-                if weak and len(text.strip(" #:").split()) != 1:
-                    continue  # after a bare title only a lone identifier: not "12 Main Street"
+                if weak:
+                    # after a bare title only a lone identifier ("Invoice INV-7") or a number
+                    # marker and one ("Rechnung (380) Nr. 99877 vom ..."): not "12 Main Street"
+                    marked = _MARKED_ID.match(text)
+                    if marked:
+                        text = marked.group(1) + text[marked.end() :]
+                    elif len(text.strip(" #:").split()) != 1:
+                        continue
                 parsed = _parse_kind(kind, text, month_first)
                 if parsed is None:
                     continue
@@ -862,17 +1006,26 @@ def extract_invoice(pages: list[Page]) -> dict[str, Any]:
                         )
                     tax_lines.append((page.number, value, pct))
                     break
-                previous = found.get(hit.field)
-                # amounts: the last of equally specific labels wins (the final total comes
-                # last); others: the first
-                better = previous is None or hit.rank < previous[0]
-                if previous is not None and hit.rank == previous[0] and kind == "amount":
-                    better = True
-                if better:
-                    found[hit.field] = (hit.rank, _Value(value, page.number, extra))
+                if hit.field == "_partyName":
+                    party = _party_of(hit, lines)
+                    if party is None:
+                        break
+                    field_name, rank = party, -1
+                    extra = {}
+                if hit.field in TOTAL_FIELDS:
+                    amounts.append(
+                        Candidate(hit.field, Decimal(value), page.number, hit.rank, len(amounts))
+                    )
+                    break
+                if kind == "name" and hit.field != "_partyName":
+                    extra = {**extra, "phrase": hit.phrase.text}
+                previous = found.get(field_name)
+                # the first of the most specific labels wins
+                if previous is None or rank < previous[0]:
+                    found[field_name] = (rank, _Value(value, page.number, extra))
                 # an invoice number label's phrase often carries the date: "Facture n° 12 du
                 # 02 Juillet 2015"
-                if hit.field == "invoiceNumber" and "invoiceDate" not in found:
+                if hit.field == "invoiceNumber" and "invoiceDate" not in found and rank < 100:
                     dates = find_dates(text, month_first=month_first)
                     if dates and isinstance(dates[0].value, date):
                         found["_numberDate"] = (0, _Value(dates[0].value.isoformat(), page.number))
@@ -885,6 +1038,10 @@ def extract_invoice(pages: list[Page]) -> dict[str, Any]:
 
     if "invoiceDate" not in found and "_numberDate" in found:
         found["invoiceDate"] = found["_numberDate"]
+    if "invoiceDate" not in found:
+        lone = _lone_date_at_top(pages, lines_by_page, month_first)
+        if lone is not None:
+            found["invoiceDate"] = (999, lone)
     for key in ("invoiceNumber", "invoiceDate", "dueDate"):
         if key in found:
             emit(key, found[key][1].value, found[key][1].page)
@@ -900,9 +1057,12 @@ def extract_invoice(pages: list[Page]) -> dict[str, Any]:
         if pct is not None:
             row.append({"pageNumber": page_no, "key": "taxPercentage", "value": pct})
         taxes.append(row)
-    if "totalTax" not in found and tax_lines:
-        total = sum((Decimal(r[0]["value"]) for r in taxes), Decimal(0))
-        found["totalTax"] = (99, _Value(format_amount(total), tax_lines[-1][0]))
+    tax_sum = sum((Decimal(r[0]["value"]) for r in taxes), Decimal(0)) if taxes else None
+    chosen = choose_totals(amounts, tax_sum=tax_sum, lines_sum=_lines_sum(items))
+    for key, cand in chosen.items():
+        found[key] = (cand.rank, _Value(format_amount(cand.value), cand.page))
+    if "totalTax" not in found and tax_sum is not None:
+        found["totalTax"] = (99, _Value(format_amount(tax_sum), tax_lines[-1][0]))
     if "netAmount" not in found and "grossAmount" in found and "totalTax" in found:
         # both printed, the net is their difference (an invoice that shows a total and its tax
         # but no subtotal line)
@@ -929,6 +1089,16 @@ def extract_invoice(pages: list[Page]) -> dict[str, Any]:
     if "buyerName" in found:
         emit("buyerName", _clean_name(found["buyerName"][1].value), found["buyerName"][1].page)
     return {"fieldList": fields, "itemList": items, "taxList": taxes}
+
+
+def _lines_sum(items: list[list[dict[str, Any]]]) -> Decimal | None:
+    """The sum of the line items' net amounts, when every item has one."""
+    amounts = [
+        next((c["value"] for c in row if c["key"] == "totalPriceExclTax"), None) for row in items
+    ]
+    if not amounts or any(a is None for a in amounts):
+        return None
+    return sum((Decimal(a) for a in amounts if a is not None), Decimal(0))
 
 
 def _currency(lines_by_page: dict[int, list[Line]]) -> tuple[str, int] | None:
@@ -1001,7 +1171,11 @@ _LEGAL_FORM = re.compile(
 
 def _plausible_name(text: str) -> str | None:
     """``text`` cleaned to a company or person name, or None if it does not look like one."""
+    if re.match(r"^\s*[^\W\d_][\w.\- ]{0,30}:", text) or text.rstrip().endswith(":"):
+        return None  # "Nummer: 12", "Ansprechpartner:": a key (and its value), not a name
     words = [w for w in text.split() if _token(w) not in _NOT_NAME]
+    if " ".join(_token(w) for w in words) in _FULL_LABELS:
+        return None  # a label alone ("Name", "Customer"): never a party's name
     name = _clean_name(" ".join(words))
     squeezed = name.replace(" ", "")
     letters = sum(c.isalpha() for c in squeezed)
@@ -1034,6 +1208,9 @@ def _seller(
     if "sellerName" in found:
         v = found["sellerName"][1]
         name = _plausible_name(v.value)
+        if name is not None and not _LEGAL_FORM.sub("", name).strip(" &.,-"):
+            # "Lieferant GmbH & Co. KG": the label word was the name's first word
+            name = _plausible_name(v.extra.get("phrase", "")) or name
         if name is not None and v.page == page.number:
             return name, v.page
     lines = [ln for ln in lines_by_page[page.number] if ln.y0 < page.height * 0.35]

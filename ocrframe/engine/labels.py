@@ -23,6 +23,7 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
         "rechnungsnummer", "rechnungs-nr", "rechnungsnr", "rechnung nr", "rechnung-nr",
         "rechnung no", "re-nr", "rg-nr", "belegnummer", "beleg-nr", "gutschriftsnummer",
         "numero de facture", "no de facture", "n de facture", "facture no", "facture n",
+        "affacturee no", "facture affacturee no",
         "facture numero", "numero facture", "ref facture", "numero d'avoir",
         "factuurnummer", "factuur nr", "factuurnr", "faktura nr", "numer faktury", "nr faktury",
         "numero de factura", "factura no", "fattura n", "numero fattura",
@@ -55,9 +56,22 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
         "zu zahlender betrag", "noch zu zahlen", "zu zahlen", "zahlbetrag", "offener betrag",
         "restbetrag", "net a payer", "montant du", "reste a payer", "somme a payer", "a payer",
         "montant a payer", "solde du", "te betalen", "do zaplaty", "naleznosc ogolem",
+        "restzahlbetrag", "verbleibender betrag", "montant restant du", "reste du",
+    ),
+    "prepaidAmount": (
+        "prepaid amount", "amount paid", "already paid", "paid amount", "prepayment",
+        "prepayments", "deposit paid", "less deposit", "advance payment", "paid",
+        "erhaltene anzahlungen", "erhaltene anzahlung", "geleistete anzahlungen",
+        "geleistete anzahlung", "bereits gezahlt", "bereits bezahlt", "anzahlung", "anzahlungen",
+        "vorauszahlung", "acompte", "acomptes", "deja paye", "deja regle", "montant deja paye",
+        "avance", "reeds betaald", "aanbetaling",
     ),
     "grossAmount": (
-        "grand total", "invoice total", "total amount", "total incl tax", "total incl. tax",
+        "grand total", "invoice total", "total amount", "total amount incl vat",
+        "total amount including vat", "total incl. vat", "invoice amount",
+        "bruttosumme", "gesamtbruttobetrag", "rechnungssumme brutto", "gesamtbetrag brutto",
+        "summe brutto eur", "rechnungsendbetrag", "montant total ttc", "total toutes taxes",
+        "total incl tax", "total incl. tax",
         "total including tax", "total incl vat", "total including vat", "total (incl tax)",
         "total inc vat", "total gross", "gross total", "gross amount",
         "gesamtbetrag", "bruttobetrag", "rechnungsbetrag", "summe brutto", "gesamtsumme",
@@ -69,6 +83,9 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
     "netAmount": (
         "total excl tax", "total excl. tax", "total excluding tax", "total excl vat",
         "total net", "net total", "net amount", "amount excl vat", "total before tax",
+        "rechnungssumme ohne ust", "rechnungssumme ohne mwst", "summe ohne ust",
+        "gesamtbetrag ohne ust", "gesamtnettobetrag", "nettosumme gesamt", "summe netto eur",
+        "total net ht", "montant net ht", "total hors taxe",
         "total ht", "montant ht", "total hors taxes", "sous-total ht", "nettobetrag",
         "summe netto", "nettosumme", "gesamt netto", "netto", "warenwert", "exclusief btw",
         "totaal excl btw", "subtotal", "sub total", "sub-total", "zwischensumme", "sous-total",
@@ -77,7 +94,10 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
     ),
     "totalTax": (
         "total tax", "tax total", "total vat", "vat total", "tax amount", "vat amount",
-        "total sales tax", "summe mwst", "mwst gesamt", "ust gesamt", "umsatzsteuer gesamt",
+        "total sales tax", "total tax amount", "total vat amount", "steuerbetrag",
+        "gesamtsteuerbetrag", "umsatzsteuerbetrag", "summe umsatzsteuer", "summe ust",
+        "mehrwertsteuerbetrag", "montant total tva", "total taxes", "summe mwst",
+        "mwst gesamt", "ust gesamt", "umsatzsteuer gesamt",
         "total tva", "montant tva", "montant de la tva", "totaal btw", "btw bedrag",
         "kwota vat",
     ),
@@ -103,6 +123,11 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
         "facture a", "facturer a", "destinataire", "adresse de facturation",
         "factuuradres", "klant", "nabywca",
     ),
+    # a party's name in a key/value block under the party's heading ("Verkäufer" / "Name:")
+    "_partyName": (
+        "name", "company name", "firmenname", "firma", "nom", "raison sociale", "denomination",
+        "bedrijfsnaam", "naam",
+    ),
     "_other": (
         "order date", "order no", "order number", "order id", "orderdatum", "ordernummer",
         "delivery date", "ship date", "shipping date", "lieferdatum", "leistungsdatum",
@@ -124,6 +149,7 @@ FIELD_KINDS: dict[str, str] = {
     "invoiceDate": "date",
     "dueDate": "date",
     "amountDue": "amount",
+    "prepaidAmount": "amount",
     "grossAmount": "amount",
     "netAmount": "amount",
     "totalTax": "amount",
@@ -131,11 +157,14 @@ FIELD_KINDS: dict[str, str] = {
     "paymentTerms": "text",
     "sellerName": "name",
     "buyerName": "name",
+    "_partyName": "name",
     "_other": "none",
 }
 
 # Labels that end a line-item table when they start a line.
-TOTALS_FIELDS = frozenset({"amountDue", "grossAmount", "netAmount", "totalTax", "taxLine"})
+TOTALS_FIELDS = frozenset(
+    {"amountDue", "grossAmount", "netAmount", "totalTax", "taxLine", "prepaidAmount"}
+)
 
 COLUMN_LABELS: dict[str, tuple[str, ...]] = {
     "description": (
