@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from itertools import pairwise
 from statistics import median
 from typing import Any
 
@@ -231,7 +232,10 @@ _KNOWN_TOKENS = frozenset(
 
 _PARTY_NAME_LABELS = frozenset(FIELD_LABELS["_partyName"])
 _FULL_LABELS = frozenset(
-    label for lexicon in (FIELD_LABELS, COLUMN_LABELS) for labels in lexicon.values() for label in labels
+    label
+    for lexicon in (FIELD_LABELS, COLUMN_LABELS)
+    for labels in lexicon.values()
+    for label in labels
 )
 
 
@@ -272,8 +276,9 @@ def _line_hits(line: Line) -> list[_Hit]:
         # ("Name: Kunde & Co")
         values = {
             id(b)
-            for a, b in zip(phrases, phrases[1:], strict=False)
-            if a.words[-1].text.endswith(":") and " ".join(a.tokens).strip() in _PARTY_NAME_LABELS
+            for a, b in pairwise(phrases)
+            if a.words[-1].text.endswith(":")
+            and " ".join(a.tokens).strip() in _PARTY_NAME_LABELS
         }
         line.cache["hits"] = [
             h for h in hits if _label_ok(h, hits) and id(h.phrase) not in values

@@ -5,9 +5,8 @@ Each page here is written from scratch (no real document's names or values).
 
 from __future__ import annotations
 
-from tests.engine_invoice.test_invoice_layout import make_page, values
-
 from ocrframe.engine.invoice import extract_invoice
+from tests.engine_invoice.test_invoice_layout import make_page, values
 
 
 def test_a_key_value_header_with_values_far_right_and_party_blocks() -> None:
