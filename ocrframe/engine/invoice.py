@@ -60,6 +60,12 @@ from ocrframe.engine.normalize import (
     format_amount,
     format_percentage,
 )
+from ocrframe.engine.receipt import (
+    is_receipt,
+    receipt_currency,
+    receipt_seller,
+    receipt_total,
+)
 from ocrframe.engine.totals import TOTAL_FIELDS, Candidate, choose_totals
 from ocrframe.engine.types import Page, Word
 
@@ -440,7 +446,7 @@ def _strip_dates(text: str) -> str:
 
 def _parse_kind(kind: str, text: str, month_first: bool) -> tuple[str, dict[str, str]] | None:
     text = text.strip()
-    text = re.sub(r"^[:#\-–\s]+", "", text)
+    text = re.sub(r"^(?:[:#\s]|[-–](?!\s?\d))+", "", text)  # a minus before digits stays
     if not text:
         return None
     if kind == "date":
@@ -799,11 +805,16 @@ def _month_first(pages: Sequence[Page]) -> bool:
                 elif a > 12 >= b:
                     votes[False] += 1
     if votes[True] == votes[False] == 0:
-        # nothing tells: US-dollar documents write the month first
-        return any(
-            "$" in w.text or w.text.strip(".,:") == "USD" for page in pages for w in page.words
-        )
+        # nothing tells: US-dollar documents write the month first, when dollars are the
+        # document's main currency mark (not a stray "$" on a receipt in ringgit)
+        words = [w.text for page in pages for w in page.words]
+        dollars = sum("$" in t or t.strip(".,:") == "USD" for t in words)
+        others = sum(bool(_OTHER_MONEY.search(t)) for t in words)
+        return dollars > others
     return votes[True] > votes[False]
+
+
+_OTHER_MONEY = re.compile(r"^(?:RM|MYR|EUR|GBP|INR|SGD|CHF)\b|^RM\d|[€£₹]")
 
 
 def _gapped(words: Sequence[Word]) -> str:
@@ -881,7 +892,7 @@ _TITLE_WORDS = frozenset({"invoice", "rechnung", "facture", "factuur", "faktura"
 
 # After a bare title: an optional code in brackets, a number marker, the identifier.
 _MARKED_ID = re.compile(
-    r"^\s*(?:\(\w+\)\s*)?(?:nr\.?|no\.?|n[°º]|#|nummer|number|num[eé]ro)\s*:?\s*(\S+)",
+    r"^\s*(?:[^\W\d_]+\s+){0,2}(?:\(\w+\)\s*)?(?:nr\.?|no\.?|n[°º]|#|nummer|number|num[eé]ro)\s*:?\s*(\S+)",
     re.IGNORECASE,
 )
 
@@ -931,6 +942,51 @@ def _qualified(hit: _Hit) -> bool:
         if word.text.endswith(":"):
             break
     return False
+
+
+def _receipt(
+    pages: Sequence[Page], lines_by_page: dict[int, list[Line]]
+) -> dict[str, str] | None:
+    """A receipt's total, seller and currency (:mod:`ocrframe.engine.receipt`), or None when
+    the document is not a receipt. Read once per document (kept on its first line's cache)."""
+    if not pages or not lines_by_page[pages[0].number]:
+        return None
+    first_line = lines_by_page[pages[0].number][0]
+    if "receipt" in first_line.cache:
+        cached: dict[str, str] | None = first_line.cache["receipt"]
+        return cached
+    phrases = [
+        [p.text for p in _phrases(ln)] for page in pages for ln in lines_by_page[page.number]
+    ]
+    out: dict[str, str] | None = None
+    if is_receipt(phrases):
+        out = {}
+        total = receipt_total(phrases)
+        if total is not None:
+            out["grossAmount"] = format_amount(total)
+        top = [[p.text for p in _phrases(ln)] for ln in lines_by_page[pages[0].number]]
+        seller = receipt_seller(top)
+        if seller is not None:
+            out["sellerName"] = seller
+        currency = receipt_currency(phrases)
+        if currency is not None:
+            out["currency"] = currency
+    first_line.cache["receipt"] = out
+    return out
+
+
+def _first_date(
+    pages: Sequence[Page], lines_by_page: dict[int, list[Line]], month_first: bool
+) -> _Value | None:
+    """The first date printed anywhere, outside lines labelled as another date."""
+    for page in pages:
+        for line in lines_by_page[page.number]:
+            if any(h.field in ("dueDate", "_other") for h in _line_hits(line)):
+                continue
+            dates = find_dates(line.text, month_first=month_first)
+            if dates and isinstance(dates[0].value, date):
+                return _Value(dates[0].value.isoformat(), page.number)
+    return None
 
 
 def _lone_date_at_top(
@@ -1043,6 +1099,11 @@ def extract_invoice(pages: list[Page]) -> dict[str, Any]:
 
     if "invoiceDate" not in found and "_numberDate" in found:
         found["invoiceDate"] = found["_numberDate"]
+    if "invoiceDate" not in found and _receipt(pages, lines_by_page) is not None:
+        # a receipt prints its date without a label, anywhere: the first one
+        first = _first_date(pages, lines_by_page, month_first)
+        if first is not None:
+            found["invoiceDate"] = (999, first)
     if "invoiceDate" not in found:
         lone = _lone_date_at_top(pages, lines_by_page, month_first)
         if lone is not None:
@@ -1076,19 +1137,30 @@ def extract_invoice(pages: list[Page]) -> dict[str, Any]:
         if net >= 0:
             found["netAmount"] = (99, _Value(format_amount(net), gross.page))
 
+    receipt = _receipt(pages, lines_by_page)
+    if receipt is not None and "grossAmount" in receipt:
+        # a receipt's total is the amount paid, chosen against the cash and the change
+        found["grossAmount"] = (0, _Value(receipt["grossAmount"], pages[0].number))
     for key in ("grossAmount", "netAmount", "totalTax", "amountDue"):
         if key in found:
             emit(key, found[key][1].value, found[key][1].page)
 
     currency = _currency(lines_by_page)
+    if currency is None and receipt is not None and receipt.get("currency"):
+        currency = (receipt["currency"], pages[0].number)
     if currency is not None:
         emit("currency", currency[0], currency[1])
     if "paymentTerms" in found:
         emit("paymentTerms", found["paymentTerms"][1].value, found["paymentTerms"][1].page)
     doc_type = _document_type(pages, lines_by_page)
+    receipt = _receipt(pages, lines_by_page)
+    if receipt is not None:
+        doc_type = ("receipt", pages[0].number)
     if doc_type is not None:
         emit("documentType", doc_type[0], doc_type[1])
     seller = _seller(found, pages, lines_by_page)
+    if receipt is not None and receipt.get("sellerName"):
+        seller = (receipt["sellerName"], pages[0].number)
     if seller is not None:
         emit("sellerName", seller[0], seller[1])
     if "buyerName" in found:

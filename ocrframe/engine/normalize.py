@@ -280,8 +280,10 @@ def find_dates(text: str, *, month_first: bool = False) -> list[Found]:
                 # engine takes it; a service's ISO date never does.
                 value = _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             elif kind == "dmy":
-                if len(m.group(4)) == 2 and m.group(2) == "-":
-                    continue  # 11/02/19 and 11.02.19 are dates; 1-2-19 is rarely one
+                if len(m.group(4)) == 2 and m.group(2) == "-" and (
+                    len(m.group(1)) < 2 or len(m.group(3)) < 2
+                ):
+                    continue  # 11/02/19, 11.02.19 and 18-11-18 are dates; 1-2-19 rarely is
                 # The shared rule: a part above 12 is the day, else the document's habit decides
                 # (month_first comes from the invoice's language, see invoice._month_first).
                 value = _parse_value_date(m.group(0), dayfirst=not month_first)

@@ -110,3 +110,23 @@ def test_a_zero_balance_after_a_prepayment_is_not_the_total() -> None:
     got = values(extract_invoice([page]))
     assert got["grossAmount"] == "119.00" and got["amountDue"] == "0.00"
     assert got["netAmount"] == "100.00" and got["totalTax"] == "19.00"
+
+
+def test_a_negative_total_keeps_its_minus_sign() -> None:
+    page = make_page(
+        [
+            (100, [(300, "TOTAL HT"), (400, "TOTAL TVA"), (500, "TOTAL TTC")]),
+            (115, [(300, "-100,00"), (400, "0,00"), (500, "-100,00")]),
+            (140, [(400, "Acompte :"), (500, "-10,00")]),
+            (155, [(300, "NET A PAYER"), (500, "-90,00 EUR")]),
+        ]
+    )
+    got = values(extract_invoice([page]))
+    assert got["grossAmount"] == "-100.00" and got["netAmount"] == "-100.00"
+    assert got["amountDue"] == "-90.00"
+
+
+def test_a_title_with_a_second_word_before_its_number() -> None:
+    page = make_page([(40, [(60, "Teilrechnung Bau (875) Nr. 5511 vom 06.06.2025")])])
+    got = values(extract_invoice([page]))
+    assert got["invoiceNumber"] == "5511" and got["invoiceDate"] == "2025-06-06"

@@ -1,0 +1,209 @@
+"""Reading a shop receipt: whether a document is one, its total, its date and its seller.
+
+A receipt prints its total several times over: a subtotal, the total with tax, a rounding
+adjustment and the rounded total, then what the customer handed over (CASH, TENDERED) and got
+back (CHANGE). The total is chosen by arithmetic first - the total that equals cash - change -
+then by what the labels say (a rounded, final, payable or grand total), then as the largest of
+the totals (a subtotal is never above the total). Lines of quantities, savings, taxes and
+amounts before tax are not totals.
+
+The input is a page's lines top to bottom, each a list of *phrases* (runs of words without a
+column-sized gap), as :mod:`ocrframe.engine.invoice` groups them. Pure; no I/O.
+
+Example::
+
+    lines = [["TOTAL", "RM 29.70"], ["CASH", "RM 30.00"], ["CHANGE", "RM 0.30"]]
+    receipt_total(lines)   # Decimal("29.70")
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ocrframe.engine.normalize import find_amounts, find_percentages, fold
+
+__all__ = ["is_receipt", "receipt_currency", "receipt_seller", "receipt_total"]
+
+Lines = Sequence[Sequence[str]]
+
+_TOTAL = re.compile(r"total|(?<![a-z])(?:jumlah|payable|amount due|nett|grand)")
+# labels of totals that are final: rounded, payable, grand
+_FINAL = re.compile(r"(?<![a-z])(?:rounded|final|payable|grand|nett|amount due)(?![a-z])")
+# lines that carry a total-like word but are not the amount paid
+_NOT_TOTAL = re.compile(
+    r"(?<![a-z])(?:qty|quantity|items?|saving|savings|sub|subtotal|sub-total|excl|excluding|"
+    r"exclusive|before|discount|supplies|tax|gst|vat|sst)(?![a-z])"
+)
+# "Total incl. GST", "Total Sales (Inclusive of GST)": the tax word is part of the total's label
+_INCLUSIVE = re.compile(r"(?<![a-z])(?:incl|inclusive|includes|including|inc|with)(?![a-z])")
+_SUBTOTAL = re.compile(r"(?<![a-z])(?:sub|subtotal|sub-total)(?![a-z])")
+_ROUNDING = re.compile(r"(?<![a-z])(?:rounding|round)(?![a-z])")
+_CASH = re.compile(r"(?<![a-z])(?:cash|tendered|tender|paid)(?![a-z])")
+_CHANGE = re.compile(r"(?<![a-z])(?:change)(?![a-z])")
+_NOT_CHANGE = re.compile(r"(?<![a-z])(?:exchange|exchanged)(?![a-z])")
+
+
+@dataclass(frozen=True)
+class _Labelled:
+    label: str  # folded
+    amount: Decimal
+    line: int
+
+
+def _amount(text: str) -> Decimal | None:
+    """The last amount in ``text``: "RM96.20" and "-RM 0.01" read as 96.20 and -0.01."""
+    text = re.sub(r"(?<=[A-Za-z$])(?=\d)", " ", text)
+    text = re.sub(r"-\s*(?:RM|\$)\s*(?=\d)", "-", text)
+    for p in reversed(find_percentages(text)):
+        text = text[: p.start] + " " * (p.end - p.start) + text[p.end :]
+    found = [a for a in find_amounts(text) if isinstance(a.value, Decimal) and a.has_decimals]
+    if not found:
+        return None
+    value = found[-1].value
+    assert isinstance(value, Decimal)
+    return value
+
+
+def _labelled(lines: Lines) -> list[_Labelled]:
+    """Every (label phrase, amount) on the lines: a phrase's own amount after its words, else
+    the amount of the next phrases up to the next phrase with letters."""
+    out: list[_Labelled] = []
+    for index, phrases in enumerate(lines):
+        for k, phrase in enumerate(phrases):
+            label = fold(phrase)
+            if not re.search(r"[a-z]{2}", label):
+                continue
+            amount = _amount(phrase)
+            if amount is None:
+                for nxt in phrases[k + 1 :]:
+                    if re.search(r"[a-z]{3}", fold(nxt)) and not re.fullmatch(
+                        r"\W*(?:rm|myr|\$|usd|eur|sgd)\W*[\d.,\s-]*", fold(nxt)
+                    ):
+                        break
+                    amount = _amount(nxt)
+                    if amount is not None:
+                        break
+            if amount is not None:
+                out.append(_Labelled(label, amount, index))
+    return out
+
+
+# what only a till prints: the cashier, the cash handed over, the change given back
+_TILL = re.compile(r"(?<![a-z])(?:cash|change|tendered|tender)(?![a-z])")
+_CASHIER = re.compile(r"(?<![a-z])(?:cashier|kasse|kassierer|caissier|caisse)(?![a-z])")
+
+
+def is_receipt(lines: Lines) -> bool:
+    """Whether the lines read as a shop receipt: a total, and a till's words (the cashier, the
+    cash handed over, the change given back)."""
+    labelled = _labelled(lines)
+    has_total = any(_TOTAL.search(x.label) for x in labelled)
+    cashier = any(_CASHIER.search(fold(p)) for phrases in lines for p in phrases)
+    # a till's word in a short phrase ("CASH", "Change RM", "No cash refund"), not in prose
+    paid = any(
+        _TILL.search(fold(p)) and not _NOT_CHANGE.search(fold(p)) and len(p.split()) <= 4
+        for phrases in lines
+        for p in phrases
+    )
+    return has_total and (cashier or paid)
+
+
+def receipt_total(lines: Lines) -> Decimal | None:
+    """The amount paid (see the module docstring), or None when no total is printed."""
+    labelled = _labelled(lines)
+    totals: list[_Labelled] = []
+    weak: list[_Labelled] = []  # subtotals and rounding lines: only when the cash agrees
+    cash: list[Decimal] = []
+    change: list[Decimal] = []
+    for x in labelled:
+        if _CHANGE.search(x.label) and not _NOT_CHANGE.search(x.label):
+            change.append(x.amount)
+        elif _CASH.search(x.label) and not _TOTAL.search(x.label):
+            cash.append(x.amount)
+        elif _TOTAL.search(x.label):
+            excluded = _NOT_TOTAL.search(x.label)
+            if excluded and not (
+                _INCLUSIVE.search(x.label) and not _SUBTOTAL.search(x.label)
+                and not re.search(r"(?<![a-z])(?:qty|quantity|excl|excluding|supplies)", x.label)
+            ):
+                if _SUBTOTAL.search(x.label):
+                    weak.append(x)
+                continue
+            totals.append(x)
+        elif _ROUNDING.search(x.label) and abs(x.amount) >= 1:
+            weak.append(x)  # "Rounding RM 52.10": a rounded total under a rounding label
+    positive = [t for t in totals if t.amount > 0]
+    if cash:
+        paid = cash[0] - (change[0] if change else Decimal(0))
+        agreeing = [t for t in positive + weak if t.amount == paid]
+        if agreeing:
+            return agreeing[-1].amount
+    final = [t for t in positive if _FINAL.search(t.label)]
+    if final:
+        return final[-1].amount
+    if positive:
+        return max(t.amount for t in positive)
+    return None
+
+
+# company forms first; then words that name a kind of business
+_LEGAL = re.compile(
+    r"(?<![a-z])(?:sdn\.?\s*bhd|bhd|s/b|plt|pte\.?\s*ltd|pty\.?\s*ltd|ltd|limited|inc|llc|"
+    r"gmbh|sarl|sas)\.?(?![a-z])"
+)
+_BUSINESS = re.compile(
+    r"(?<![a-z])(?:enterprise|trading|restaurants?|restoran|store|stores|mart|shop)(?![a-z])"
+)
+_ADDRESS_OR_CONTACT = re.compile(
+    r"(?<![a-z])(?:tel|fax|phone|mobile|gst|reg|no\.|lot|jalan|email|www|http)|@|\.com|\d{5}"
+)
+_NOT_SELLER = re.compile(r"(?<![a-z])(?:welcome|thank|thanks|receipt|invoice|order|table)(?![a-z])")
+
+
+def receipt_seller(lines: Lines, limit: int = 8) -> str | None:
+    """The shop's name from the first lines: the line with a legal form or business word
+    (joined with the line above when it is only that word), else the first line of words."""
+    header: list[str] = []
+    for phrases in lines[:limit]:
+        text = _clean(" ".join(phrases))
+        if _ADDRESS_OR_CONTACT.search(fold(text)) and not _LEGAL.search(fold(text)):
+            if header:
+                break  # the address starts: the name is above it
+            continue
+        header.append(text)
+    names: list[str] = []
+    for text in header:
+        clean = _clean(text)
+        letters = sum(c.isalpha() for c in clean)
+        if letters < 3 or letters < 0.6 * len(clean.replace(" ", "")):
+            continue
+        if _NOT_SELLER.search(fold(clean)):
+            continue
+        names.append(clean)
+    for pattern in (_LEGAL, _BUSINESS):
+        for k, name in enumerate(names):
+            if pattern.search(fold(name)):
+                if k > 0 and pattern.fullmatch(fold(name).strip(" ().")):
+                    return f"{names[k - 1]} {name}"  # "PASARAYA BORONG PINTAR" / "SDN BHD"
+                return name
+    return names[0] if names else None
+
+
+def _clean(text: str) -> str:
+    """A header line without a registration number in brackets or a "Owned by:" prefix."""
+    text = re.sub(r"\(\s*[\w ]*\d[\w ]*-?\s*[A-Za-z]?\s*\)", " ", text)
+    if ":" in text:
+        text = text.split(":", 1)[1]
+    return re.sub(r"\s+", " ", text).strip(" ,-")
+
+
+def receipt_currency(lines: Lines) -> str | None:
+    """``"MYR"`` where amounts are marked with the ringgit's ``RM``; other currencies are found
+    by the invoice reader's marks."""
+    marked = sum(
+        1 for phrases in lines for p in phrases if re.search(r"(?<![A-Za-z])RM\s?-?\d", p)
+    )
+    return "MYR" if marked >= 2 else None
