@@ -60,10 +60,12 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
     ),
     "prepaidAmount": (
         "prepaid amount", "amount paid", "already paid", "paid amount", "prepayment",
-        "prepayments", "deposit paid", "less deposit", "advance payment", "paid",
+        "prepayments", "deposit paid", "deposit received", "less deposit", "advance payment",
+        "paid",
         "erhaltene anzahlungen", "erhaltene anzahlung", "geleistete anzahlungen",
         "geleistete anzahlung", "bereits gezahlt", "bereits bezahlt", "anzahlung", "anzahlungen",
-        "vorauszahlung", "acompte", "acomptes", "deja paye", "deja regle", "montant deja paye",
+        "vorauszahlung", "anzahlung erhalten", "acompte recu", "acompte verse", "acompte",
+        "acomptes", "deja paye", "deja regle", "montant deja paye",
         "avance", "reeds betaald", "aanbetaling",
     ),
     "grossAmount": (

@@ -99,6 +99,10 @@ _CASHIER = re.compile(r"(?<![a-z])(?:cashier|kasse|kassierer|caissier|caisse)(?!
 def is_receipt(lines: Lines) -> bool:
     """Whether the lines read as a shop receipt: a total, and a till's words (the cashier, the
     cash handed over, the change given back)."""
+    # cheap first: most documents print none of a till's words at all
+    whole = fold("\n".join(" ".join(phrases) for phrases in lines))
+    if not (_CASHIER.search(whole) or _TILL.search(whole)) or not _TOTAL.search(whole):
+        return False
     labelled = _labelled(lines)
     has_total = any(_TOTAL.search(x.label) for x in labelled)
     cashier = any(_CASHIER.search(fold(p)) for phrases in lines for p in phrases)

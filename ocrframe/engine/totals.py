@@ -94,7 +94,7 @@ def choose_totals(
     for name in TOTAL_FIELDS:
         ranked = _ranked(by_field[name])
         opts: list[tuple[Candidate | None, float]] = [(c, -i) for i, c in enumerate(ranked)]
-        opts.append((None, -(len(ranked) - 0.5) if len(ranked) > 1 else -0.0))
+        opts.append((None, -(len(ranked) + 0.5) if ranked else 0.0))
         options.append(opts)
     nonzero_gross = any(c is not None and c.value != 0 for c, _ in options[0])
     gross_opts, net_opts, tax_opts, due_opts, prepaid_opts = options
@@ -162,8 +162,6 @@ def _due_agreement(gross: Decimal | None, due: Decimal | None, prepaid: Decimal 
             score += 1 if prepaid is None or prepaid == 0 else -1
         elif prepaid is not None and _same(due, gross - prepaid):
             score += 3
-        elif not _same(due, Decimal(0)):
-            score -= 1
     if prepaid is not None and (due is None or gross is None):
         score -= 1  # a prepayment only matters next to the totals it explains
     return score
