@@ -236,7 +236,13 @@ _MONTH_NAMES = {
 _MONTH_RE = "|".join(re.escape(m) for m in sorted(_MONTH_NAMES, key=len, reverse=True))
 _DMY = r"(?<![\d.,])(\d{1,2})\s?([./-])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2})(?![\d,]|\.\d)"
 _D_MONTH_Y = (
-    r"(?<!\d)(\d{1,2})(?:er|st|nd|rd|th)?\.?\s*(?:de\s+)?(" + _MONTH_RE + r")\.?,?\s*(\d{4})(?!\d)"
+    r"(?<!\d)(\d{1,2})(?:er|st|nd|rd|th)?\.?[\s/-]*(?:de\s+)?(" + _MONTH_RE
+    + r")\.?,?[\s/-]*(\d{4})(?!\d)"
+)
+# receipts' short forms with a two-digit year: 27-MAR-18, 27 Mar 18 (the year alone after the
+# month, never followed by more digits or a time's colon, so "27 Mar 18:25" is not one)
+_D_MONTH_YY = (
+    r"(?<!\d)(\d{1,2})[\s/-]*(" + _MONTH_RE + r")\.?[\s/-]*(\d{2})(?![\d:])"
 )
 _MONTH_D_Y = r"(?<![a-z])(" + _MONTH_RE + r")\.?\s*(\d{1,2})(?:st|nd|rd|th)?\s*,?\s*(\d{4})(?!\d)"
 _DATE_PATTERNS = [
@@ -248,6 +254,8 @@ _DATE_PATTERNS = [
     ("d_month_y", re.compile(_D_MONTH_Y)),
     # Feb 11, 2019 / August 3 2014 / February 11th, 2019
     ("month_d_y", re.compile(_MONTH_D_Y)),
+    # 27-MAR-18, 27 Mar 18
+    ("d_month_yy", re.compile(_D_MONTH_YY)),
 ]
 
 
@@ -287,7 +295,7 @@ def find_dates(text: str, *, month_first: bool = False) -> list[Found]:
                 # The shared rule: a part above 12 is the day, else the document's habit decides
                 # (month_first comes from the invoice's language, see invoice._month_first).
                 value = _parse_value_date(m.group(0), dayfirst=not month_first)
-            elif kind == "d_month_y":
+            elif kind in ("d_month_y", "d_month_yy"):
                 value = _safe_date(int(m.group(3)), _MONTH_NAMES[m.group(2)], int(m.group(1)))
             else:
                 value = _safe_date(int(m.group(3)), _MONTH_NAMES[m.group(1)], int(m.group(2)))
