@@ -1,15 +1,10 @@
-"""CapSolver-style ImageToTextTask: the text of a short single-line image.
+"""CapSolver-style ImageToTextTask: the text of a captcha (a short single-line image).
 
-Recognition only (no detection): a captcha is one short line, and RapidOCR's recogniser reads it in
-~10 ms where detect+recognise takes ~0.4 s and often splits or drops the warped glyphs.
-
-Preprocessing was measured on generated captchas (BENCHMARKS.md, "Engine server and captchas"):
-grayscale + autocontrast, resizing to the recogniser's 48 px height, padding, median filtering,
-blur, horizontal stretching and a vote over several variants all *lowered* or did not change exact
-accuracy, so the image goes to the recogniser in colour as decoded (flattened onto white). What
-helped: also reading the image cropped to its ink (larger glyphs in the recogniser's line) and
-keeping the surer of the two readings; and cleaning the answer (captchas have no spaces;
-``queueit`` captchas are letters and digits only).
+The reading itself is :mod:`ocrframe.engine.captcha` (ddddocr's captcha models and RapidOCR's
+recogniser, each on the whole image and on its ink crop, decided by their probabilities). This
+module turns a task into that call: it decodes the image, checks the module, and cleans the answer.
+Captchas have no spaces, and answers are letters and digits for both modules (``common`` and
+``queueit``); ``case=False`` answers in lower case.
 """
 
 from __future__ import annotations
@@ -18,16 +13,18 @@ import io
 import re
 import warnings
 
-import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
+
+from ocrframe.engine.captcha import ink_crop, read_captcha
 
 from ocrframe._documents import check_geometry
 from ocrframe.errors import InputFileError
 
 __all__ = ["MODULES", "TaskDataError", "image_to_text", "ink_crop", "normalise_text"]
 
-# Modules this engine knows. ``common`` keeps every character except whitespace; ``queueit``
-# (Queue-it's captchas are letters and digits) keeps letters and digits only.
+# Modules this engine knows. The readers answer letters and digits for both; the cleaning of
+# :func:`normalise_text` still differs (``common`` keeps every character except whitespace,
+# ``queueit`` letters and digits only) for answers that come from elsewhere.
 MODULES = ("common", "queueit")
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
@@ -99,11 +96,15 @@ def _decode_image(content: bytes) -> Image.Image:
 def image_to_text(
     content: bytes, *, module: str | None = None, case: bool | None = None
 ) -> tuple[str, float]:
-    """Read the text of a short single-line image: ``(text, confidence)``.
+    """Read the text of a captcha image: ``(text, confidence)``.
 
-    ``module`` is ``common`` (the default) or ``queueit``; ``case=False`` answers in lower case.
-    Raises :class:`TaskDataError` with ``ERROR_INVALID_TASK_DATA`` for an unknown module and
-    ``ERROR_INVALID_IMAGE`` for bytes that are not a decodable image. Blocking and CPU-bound.
+    ``module`` is ``common`` (the default) or ``queueit``; both answer letters and digits.
+    ``case=False`` answers in lower case and digits; ``True`` or ``None`` keeps both cases.
+    The confidence is a probability from the models' output (0 to 1): the geometric mean of the
+    probabilities the readers give the answer (see :mod:`ocrframe.engine.captcha`); a caller's
+    ``score`` is a minimum for it. Raises :class:`TaskDataError` with
+    ``ERROR_INVALID_TASK_DATA`` for an unknown module and ``ERROR_INVALID_IMAGE`` for bytes that
+    are not a decodable image. Blocking and CPU-bound.
 
     >>> from tools.synth.captchas import clean_text_image
     >>> image_to_text(clean_text_image("ab3dE", seed=1), module="common", case=True)[0]
@@ -116,38 +117,5 @@ def image_to_text(
             f"module {module!r} is not supported: use one of {', '.join(MODULES)}",
         )
     image = _decode_image(content)
-    from ocrframe.engine.ocr import read_crop
-
-    text, confidence = read_crop(image)
-    cropped = ink_crop(image)
-    if cropped.size != image.size:
-        # The tighter crop makes the glyphs larger in the recogniser's 48 px line: it reads heavily
-        # distorted captchas better and moderately distorted ones about as well, so keep
-        # whichever reading the recogniser is surer of (BENCHMARKS.md).
-        text2, confidence2 = read_crop(cropped)
-        if confidence2 > confidence:
-            text, confidence = text2, confidence2
+    text, confidence = read_captcha(image, case=case is not False)
     return normalise_text(text, module=module, case=case), float(confidence)
-
-
-def ink_crop(image: Image.Image, *, share: float = 0.08, margin: int = 4) -> Image.Image:
-    """``image`` cropped to the rows and columns that hold ink (dark after autocontrast).
-
-    A row or column counts when its share of dark pixels is at least ``share`` of the darkest
-    row's (column's), so scattered noise dots do not widen the crop.
-    """
-    gray = np.asarray(ImageOps.autocontrast(image.convert("L")), dtype=np.uint8)
-    ink = gray < 128
-    rows = ink.mean(axis=1)
-    cols = ink.mean(axis=0)
-    if rows.max() == 0:
-        return image
-    ys = np.flatnonzero(rows >= share * rows.max())
-    xs = np.flatnonzero(cols >= share * cols.max())
-    box = (
-        max(0, int(xs[0]) - margin),
-        max(0, int(ys[0]) - margin),
-        min(image.width, int(xs[-1]) + margin + 1),
-        min(image.height, int(ys[-1]) + margin + 1),
-    )
-    return image.crop(box)

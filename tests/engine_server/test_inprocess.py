@@ -391,9 +391,9 @@ async def test_bad_tasks_get_capsolver_errors(payload: dict[str, Any], code: str
 
 
 async def test_unknown_module_and_score(monkeypatch: pytest.MonkeyPatch) -> None:
-    import ocrframe.engine.ocr as ocr
+    import ocrframe.engine.text as text
 
-    monkeypatch.setattr(ocr, "read_crop", lambda image: ("ab c", 0.7))
+    monkeypatch.setattr(text, "read_captcha", lambda image, case: ("ab c", 0.7))
     png = clean_text_image("abc", seed=1)
     async with client_for() as client:
         module = await client.post("/createTask", json=task(png, module="nosuch"))

@@ -16,12 +16,12 @@ from tools.synth.captchas import captcha_image, captcha_set, clean_text_image
 
 
 def test_captcha_accuracy_does_not_regress() -> None:
-    # The benchmark's chosen set (captcha package, distortion 0.5) measured 0.87 exact on 200.
-    # On these 60 fixed images the reader gets 49 today; feeding it grayscale + autocontrast
-    # instead (a tempting "improvement" that the benchmark showed hurts) gets 43. Threshold 46.
+    # Generated captchas (captcha package, distortion 0.5): on these 60 fixed images the reader
+    # gets 54 (2026-12-01); RapidOCR alone on the whole image and a dark crop (the reader before
+    # ddddocr joined) gets 49. Threshold 51.
     items = captcha_set(60, seed=424242, distortion=0.5)
     right = sum(image_to_text(c.png, module="common", case=True)[0] == c.text for c in items)
-    assert right >= 46, f"{right}/60 captchas read exactly"
+    assert right >= 51, f"{right}/60 captchas read exactly"
 
 
 def test_clean_text_images_are_read_exactly() -> None:
@@ -85,8 +85,10 @@ NO_NETWORK = textwrap.dedent(
     from ocrframe.engine.text import image_to_text
     from tools.synth.captchas import clean_text_image
     text, confidence = image_to_text(clean_text_image("Rt7wQ", seed=1))
-    import ocrframe.engine.ocr as ocr
-    assert ocr.engines_loaded() > 0, "the model was not loaded in this process"
+    import ocrframe.engine.captcha as captcha
+    names = [model.name for model in captcha._models or []]
+    assert names == ["dddd", "dddd_beta", "rapid"], f"models not loaded in this process: {names}"
+    assert "ddddocr" in sys.modules and "rapidocr" in sys.modules
     print(text, sorted(set(events)))
     """
 )

@@ -1,0 +1,427 @@
+"""Captcha reading: two recognisers, two views of the image, one decision on their probabilities.
+
+Readers (each loaded once per process, lazily, from files inside installed wheels, never the
+network; one onnxruntime thread each, because a captcha is tiny and the machine is shared):
+
+- ddddocr's two captcha models (``common_old.onnx``, its default, and ``common.onnx``, its
+  ``beta``), trained on captchas of many sites, case-blind in practice;
+- RapidOCR's recogniser (PP-OCR, the one ``ocr.py`` uses for pages), trained on printed text,
+  the only one that tells ``a`` from ``A``.
+
+Each reads two views: the image as decoded, and the image cropped to its ink (larger glyphs in
+the recogniser's line). Every reading is a CTC matrix: per time step, a probability for "no
+character" and for each letter and digit. The answer is chosen by the probabilities themselves,
+with no alphabet or length taken from any one data set:
+
+1. the characters, case aside: every reading proposes its greedy decoding, and each proposal is
+   scored by the probability every reading gives it (the CTC forward algorithm), multiplied over
+   readings (a product of experts: one reading's confident mistake is outvoted when the others
+   find its answer improbable). A reading's vote is floored so that one model that cannot see
+   the text at all cannot veto what the others read;
+2. the case of each letter (``case`` not ``False``): the answer is aligned to each case-aware
+   reading's frames, which then compare the upper and lower-case probability of each letter.
+
+The confidence is the geometric mean of the probabilities the readings give the answer (and of
+the case decisions): a probability from the models' output, comparable across images.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+__all__ = [
+    "ALPHABET",
+    "Reading",
+    "decide",
+    "ink_box",
+    "ink_crop",
+    "load_models",
+    "read_captcha",
+    "readings",
+]
+
+# What the readers may answer: letters and digits. Punctuation is left out on purpose: noise
+# lines read as "-", "/" or "|" and cost more right answers than they would add (BENCHMARKS.md).
+ALPHABET = string.digits + string.ascii_lowercase + string.ascii_uppercase
+_CASELESS = string.digits + string.ascii_lowercase
+
+# A reading's vote on a proposal is at least this log-probability (e^-5 ~ 0.7 %): below that a
+# model is not disagreeing about a character but failing to see the text, and its opinion of the
+# others' proposals carries no information.
+_FLOOR = -5.0
+
+# How much each reader's probabilities count, in the characters (case aside) and in the case of
+# letters. Calibrated on generated captchas and on the dev half of each real set
+# (BENCHMARKS.md): ddddocr's models read letters well but were trained case-blind (they answer
+# "a" for a drawn "A" about as often as "A"), so only RapidOCR decides case.
+_WEIGHTS: dict[str, float] = {"dddd": 0.5, "dddd_beta": 1.0, "rapid": 1.0}
+_CASE_WEIGHTS: dict[str, float] = {"dddd": 0.0, "dddd_beta": 0.0, "rapid": 1.0}
+
+_load_lock = threading.Lock()
+_models: list[_Model] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One reader's output on one view: ``probs[t, 0]`` is the blank at step ``t``,
+    ``probs[t, 1 + i]`` the probability of ``ALPHABET[i]`` (renormalised over those)."""
+
+    model: str
+    view: str
+    probs: np.ndarray[Any, np.dtype[np.float32]]
+
+
+class _Model:
+    """An ONNX recogniser, its output reduced to blank + :data:`ALPHABET`."""
+
+    def __init__(self, name: str, path: Path, *, height: int, gray: bool) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        # The ddddocr models declare a wrong output shape; onnxruntime would warn on every run.
+        options.log_severity_level = 3
+        self.name = name
+        self.path = path
+        self.session = ort.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self.input = self.session.get_inputs()[0].name
+        self.height = height
+        self.gray = gray
+        self.columns = np.zeros(1 + len(ALPHABET), dtype=np.int64)
+
+    def use_charset(self, charset: list[str]) -> None:
+        """Map the model's output columns (``charset[i]``; ``""`` is the CTC blank, column 0)."""
+        index = {c: i for i, c in enumerate(charset) if c}
+        missing = [c for c in ALPHABET if c not in index]
+        if missing:
+            raise RuntimeError(f"{self.name}: the model cannot read {''.join(missing)!r}")
+        self.columns = np.array([0] + [index[c] for c in ALPHABET], dtype=np.int64)
+
+    def read(self, image: Image.Image) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """The model's per-step probabilities over blank + :data:`ALPHABET`."""
+        full: np.ndarray[Any, Any]
+        if self.gray:
+            # ddddocr's own preparation: resize (Lanczos), grey, scale to [0, 1].
+            width = max(1, int(image.width * (self.height / image.height)))
+            small = image.resize((width, self.height), Image.Resampling.LANCZOS).convert("L")
+            batch = (np.asarray(small, dtype=np.float32) / 255.0)[None, None]
+            logits = self.session.run(None, {self.input: batch})[0][:, 0, :]
+            full = _softmax(logits)
+        else:
+            import cv2
+
+            # RapidOCR's own preparation: OpenCV's bilinear resize to 48 px, scale to [-1, 1],
+            # padded to at least 320 px (its training shape). RGB goes in as the page reader
+            # has always given it (measured: no difference either way).
+            width = max(1, math.ceil(self.height * image.width / image.height))
+            resized: np.ndarray[Any, Any] = cv2.resize(
+                np.asarray(image.convert("RGB")), (width, self.height)
+            )
+            array = resized.astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0
+            padded = np.zeros((3, self.height, max(width, 320)), dtype=np.float32)
+            padded[:, :, :width] = array
+            full = self.session.run(None, {self.input: padded[None]})[0][0]
+        kept: np.ndarray[Any, np.dtype[np.float32]] = full[:, self.columns].astype(np.float32)
+        normalised: np.ndarray[Any, np.dtype[np.float32]] = kept / np.maximum(
+            kept.sum(axis=1, keepdims=True), 1e-12
+        )
+        return normalised
+
+
+def _softmax(logits: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    shifted: np.ndarray[Any, Any] = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities: np.ndarray[Any, Any] = shifted / shifted.sum(axis=1, keepdims=True)
+    return probabilities
+
+
+def load_models() -> list[_Model]:
+    """The readers, loaded on first use (once per process) from the installed wheels."""
+    global _models
+    if _models is None:
+        with _load_lock:
+            if _models is None:
+                _models = _load()
+    return _models
+
+
+def _load() -> list[_Model]:
+    try:
+        import ddddocr
+        import rapidocr
+        from ddddocr.models.charset_manager import CharsetManager
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        from ocrframe.errors import EngineUnavailableError
+
+        raise EngineUnavailableError(
+            "the embedded engine needs its extra: pip install 'ocrframe[engine]'"
+        ) from exc
+    # ddddocr's files and character lists, run through our own sessions: its classification()
+    # drops other characters only after the argmax and gives probabilities as Python lists over
+    # 8,210 characters, where the decision needs the probabilities of letters and digits.
+    dddd_dir = Path(ddddocr.__file__).parent
+    models: list[_Model] = []
+    for name, file, beta in (
+        ("dddd", "common_old.onnx", False),
+        ("dddd_beta", "common.onnx", True),
+    ):
+        model = _Model(name, dddd_dir / file, height=64, gray=True)
+        charset = CharsetManager()
+        charset.load_default_charset(old=False, beta=beta)
+        model.use_charset(list(charset.get_charset()))
+        models.append(model)
+    rapid = _Model(
+        "rapid",
+        Path(rapidocr.__file__).parent / "models" / "PP-OCRv6_rec_small.onnx",
+        height=48,
+        gray=False,
+    )
+    meta = rapid.session.get_modelmeta().custom_metadata_map
+    # RapidOCR's decoder: column 0 is the CTC blank, then the model's characters, then a space.
+    rapid.use_charset(["", *meta["character"].splitlines(), " "])
+    models.append(rapid)
+    return models
+
+
+# --------------------------------------------------------------------------------------------
+# Views of the image
+
+
+def ink_box(
+    image: Image.Image, *, share: float = 0.08, margin: int = 4
+) -> tuple[int, int, int, int]:
+    """The box ``(left, top, right, bottom)`` of the rows and columns that hold ink.
+
+    Ink is what differs in colour from the background (the median colour of the image's border),
+    by more than Otsu's threshold on those differences: pale or coloured glyphs count as well as
+    dark ones. A row or column counts when its share of ink is at least ``share`` of the inkiest
+    row's (column's), so scattered noise dots do not widen the box.
+    """
+    rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+    distance = np.sqrt(((rgb - np.median(border, axis=0)) ** 2).sum(axis=-1))
+    ink = distance > max(_otsu(distance), _MIN_INK)
+    rows = ink.mean(axis=1)
+    cols = ink.mean(axis=0)
+    if rows.max() == 0:
+        return 0, 0, image.width, image.height
+    ys = np.flatnonzero(rows >= share * rows.max())
+    xs = np.flatnonzero(cols >= share * cols.max())
+    return (
+        max(0, int(xs[0]) - margin),
+        max(0, int(ys[0]) - margin),
+        min(image.width, int(xs[-1]) + margin + 1),
+        min(image.height, int(ys[-1]) + margin + 1),
+    )
+
+
+# A colour difference below this (of 441 between black and white) is never ink: JPEG noise and
+# textured backgrounds stay out of the box on a blank image.
+_MIN_INK = 24.0
+
+
+def _otsu(values: np.ndarray[Any, Any]) -> float:
+    """Otsu's threshold: the cut that best separates ``values`` into two groups."""
+    hist, edges = np.histogram(values, bins=64)
+    centers = (edges[:-1] + edges[1:]) / 2
+    below = np.cumsum(hist)
+    above = below[-1] - below
+    mass = np.cumsum(hist * centers)
+    mean_below = mass / np.maximum(below, 1)
+    mean_above = (mass[-1] - mass) / np.maximum(above, 1)
+    between = below * above * (mean_below - mean_above) ** 2
+    return float(centers[int(np.argmax(between))])
+
+
+def ink_crop(image: Image.Image, *, share: float = 0.08, margin: int = 4) -> Image.Image:
+    """``image`` cropped to :func:`ink_box` (the image itself when nothing is cut)."""
+    box = ink_box(image, share=share, margin=margin)
+    if box == (0, 0, image.width, image.height):
+        return image
+    return image.crop(box)
+
+
+def readings(image: Image.Image) -> list[Reading]:
+    """Every reader's probabilities on both views (whole image, ink crop) of an RGB image."""
+    views = [("whole", image)]
+    cropped = ink_crop(image)
+    if cropped.size != image.size:
+        views.append(("crop", cropped))
+    return [
+        Reading(model.name, view, model.read(picture))
+        for view, picture in views
+        for model in load_models()
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# The decision
+
+
+def _caseless(probs: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Blank, digits and lower-case letters, each letter's two cases added together."""
+    digits = 1 + len(string.digits)
+    letters = len(string.ascii_lowercase)
+    merged = probs[:, : digits + letters].copy()
+    merged[:, digits:] += probs[:, digits + letters :]
+    return merged
+
+
+def _labels(text: str) -> list[int]:
+    return [1 + _CASELESS.index(c) for c in text]
+
+
+def _greedy(probs: np.ndarray[Any, Any]) -> str:
+    best = probs.argmax(axis=1)
+    chars = [
+        _CASELESS[k - 1] for i, k in enumerate(best) if k != 0 and (i == 0 or k != best[i - 1])
+    ]
+    return "".join(chars)
+
+
+def _extended(labels: list[int]) -> np.ndarray[Any, Any]:
+    """The CTC state sequence: blank, label, blank, label, ..., blank."""
+    states = np.zeros(2 * len(labels) + 1, dtype=np.int64)
+    states[1::2] = labels
+    return states
+
+
+def _log_likelihood(probs: np.ndarray[Any, Any], labels: list[int]) -> float:
+    """log P(labels | frames), summed over every CTC alignment (the forward algorithm)."""
+    steps = probs.shape[0]
+    if steps < len(labels):
+        return -math.inf
+    states = _extended(labels)
+    logp = np.log(np.maximum(probs[:, states], 1e-30))
+    # A state may be skipped into from two back when it is a label unlike the label before it.
+    skip = np.zeros(len(states), dtype=bool)
+    skip[2:] = (states[2:] != 0) & (states[2:] != states[:-2])
+    alpha = np.full(len(states), -np.inf)
+    alpha[0] = logp[0, 0]
+    if len(states) > 1:
+        alpha[1] = logp[0, 1]
+    for t in range(1, steps):
+        stay = alpha
+        step = np.concatenate(([-np.inf], alpha[:-1]))
+        jump = np.where(skip, np.concatenate(([-np.inf, -np.inf], alpha[:-2])), -np.inf)
+        alpha = np.logaddexp(np.logaddexp(stay, step), jump) + logp[t]
+    if len(states) == 1:
+        return float(alpha[-1])
+    return float(np.logaddexp(alpha[-1], alpha[-2]))
+
+
+def _align(probs: np.ndarray[Any, Any], labels: list[int]) -> list[list[int]]:
+    """The frames of each label on the most probable CTC alignment (Viterbi)."""
+    steps = probs.shape[0]
+    states = _extended(labels)
+    size = len(states)
+    logp = np.log(np.maximum(probs[:, states], 1e-30))
+    skip = np.zeros(size, dtype=bool)
+    skip[2:] = (states[2:] != 0) & (states[2:] != states[:-2])
+    score = np.full(size, -np.inf)
+    score[0] = logp[0, 0]
+    if size > 1:
+        score[1] = logp[0, 1]
+    back = np.zeros((steps, size), dtype=np.int64)
+    positions = np.arange(size)
+    for t in range(1, steps):
+        options = np.stack(
+            (
+                score,
+                np.concatenate(([-np.inf], score[:-1])),
+                np.where(skip, np.concatenate(([-np.inf, -np.inf], score[:-2])), -np.inf),
+            )
+        )
+        choice = options.argmax(axis=0)
+        back[t] = positions - choice
+        score = options[choice, positions] + logp[t]
+    state = size - 1 if size == 1 or score[-1] >= score[-2] else size - 2
+    frames: list[list[int]] = [[] for _ in labels]
+    for t in range(steps - 1, -1, -1):
+        if state % 2 == 1:
+            frames[state // 2].append(t)
+        state = int(back[t, state]) if t > 0 else state
+    return frames
+
+
+def _choose_case(text: str, found: list[Reading]) -> tuple[str, float]:
+    """Each letter's case by the case-aware readings, and the probability of those choices."""
+    votes = np.zeros(len(text))
+    shares = np.zeros(len(text))
+    weights = 0.0
+    labels = _labels(text)
+    for reading in found:
+        weight = _CASE_WEIGHTS.get(reading.model, 0.0)
+        if weight <= 0:
+            continue
+        frames = _align(_caseless(reading.probs), labels)
+        for i, char in enumerate(text):
+            if not char.isalpha() or not frames[i]:
+                continue
+            lower = float(reading.probs[frames[i], 1 + ALPHABET.index(char)].sum())
+            upper = float(reading.probs[frames[i], 1 + ALPHABET.index(char.upper())].sum())
+            votes[i] += weight * math.log((upper + 1e-9) / (lower + 1e-9))
+            shares[i] += weight * upper / max(upper + lower, 1e-12)
+        weights += weight
+    if weights == 0:
+        return text, 1.0
+    chosen = []
+    probability = 1.0
+    for i, char in enumerate(text):
+        if not char.isalpha():
+            chosen.append(char)
+            continue
+        share = shares[i] / weights
+        chosen.append(char.upper() if votes[i] > 0 else char)
+        probability *= share if votes[i] > 0 else 1.0 - share
+    return "".join(chosen), probability
+
+
+def decide(found: list[Reading], *, case: bool) -> tuple[str, float]:
+    """The answer the readings agree on best, and its probability (see the module's docstring).
+
+    ``case=False`` answers in lower case and digits.
+    """
+    caseless = [(r, _caseless(r.probs)) for r in found]
+    proposals = sorted({_greedy(probs) for _, probs in caseless} - {""})
+    if not proposals:
+        return "", 0.0
+    total = sum(_WEIGHTS.get(r.model, 0.0) for r in found)
+
+    def support(text: str) -> float:
+        labels = _labels(text)
+        return sum(
+            _WEIGHTS.get(r.model, 0.0) * max(_log_likelihood(probs, labels), _FLOOR)
+            for r, probs in caseless
+        )
+
+    scored = [(support(text), text) for text in proposals]
+    best_support, best = max(scored)
+    confidence = math.exp(best_support / total) if total else 0.0
+    if case:
+        best, case_probability = _choose_case(best, found)
+        confidence *= case_probability
+    return best, confidence
+
+
+def read_captcha(image: Image.Image, *, case: bool = True) -> tuple[str, float]:
+    """Read a captcha (an RGB image): ``(text, confidence)``, letters and digits only.
+
+    ``case=False`` answers in lower case. The confidence is a probability (0 to 1) from the
+    models' output; see the module's docstring. Blocking and CPU-bound; thread-safe.
+
+    >>> from tools.synth.captchas import clean_text_image  # doctest: +SKIP
+    >>> read_captcha(Image.open(io.BytesIO(clean_text_image("ab3dE", seed=1))))  # doctest: +SKIP
+    ('ab3dE', 0.98)
+    """
+    return decide(readings(image.convert("RGB")), case=case)
