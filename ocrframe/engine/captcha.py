@@ -8,9 +8,10 @@ network; one onnxruntime thread each, because a captcha is tiny and the machine 
 - RapidOCR's recogniser (PP-OCR, the one ``ocr.py`` uses for pages), trained on printed text,
   the only one that tells ``a`` from ``A``.
 
-Each reads two views: the image as decoded, and the image cropped to its ink (larger glyphs in
-the recogniser's line). Every reading is a CTC matrix: per time step, a probability for "no
-character" and for each letter and digit. The answer is chosen by the probabilities themselves,
+Each reads the image as decoded; unless all agree (same text, each at least even odds), each
+reads it again cropped to the rows that hold ink (larger glyphs in the readers' line). Every
+reading is a CTC matrix: per time step, a probability for "no character" and for each letter and
+digit. The answer is chosen by the probabilities themselves,
 with no alphabet or length taken from any one data set:
 
 1. the characters, case aside: every reading proposes its greedy decoding, and each proposal is
@@ -46,6 +47,7 @@ __all__ = [
     "load_models",
     "read_captcha",
     "readings",
+    "settled",
 ]
 
 # What the readers may answer: letters and digits. Punctuation is left out on purpose: noise
@@ -64,6 +66,11 @@ _FLOOR = -5.0
 # "a" for a drawn "A" about as often as "A"), so only RapidOCR decides case.
 _WEIGHTS: dict[str, float] = {"dddd": 0.5, "dddd_beta": 1.0, "rapid": 1.0}
 _CASE_WEIGHTS: dict[str, float] = {"dddd": 0.0, "dddd_beta": 0.0, "rapid": 1.0}
+
+# The second view crops the rows only: that is what makes the glyphs larger in the readers'
+# line, while cropping columns too cut off pale glyphs at the ends of some real captchas and
+# gained nothing elsewhere (BENCHMARKS.md).
+_CROP_COLUMNS = False
 
 _load_lock = threading.Lock()
 _models: list[_Model] | None = None
@@ -243,25 +250,35 @@ def _otsu(values: np.ndarray[Any, Any]) -> float:
     return float(centers[int(np.argmax(between))])
 
 
-def ink_crop(image: Image.Image, *, share: float = 0.08, margin: int = 4) -> Image.Image:
-    """``image`` cropped to :func:`ink_box` (the image itself when nothing is cut)."""
+def ink_crop(
+    image: Image.Image, *, share: float = 0.08, margin: int = 4, columns: bool = True
+) -> Image.Image:
+    """``image`` cropped to :func:`ink_box` (the image itself when nothing is cut);
+    ``columns=False`` crops the rows only and keeps the whole width."""
     box = ink_box(image, share=share, margin=margin)
+    if not columns:
+        box = (0, box[1], image.width, box[3])
     if box == (0, 0, image.width, image.height):
         return image
     return image.crop(box)
 
 
-def readings(image: Image.Image) -> list[Reading]:
-    """Every reader's probabilities on both views (whole image, ink crop) of an RGB image."""
-    views = [("whole", image)]
-    cropped = ink_crop(image)
-    if cropped.size != image.size:
-        views.append(("crop", cropped))
-    return [
-        Reading(model.name, view, model.read(picture))
-        for view, picture in views
-        for model in load_models()
-    ]
+def readings(image: Image.Image, view: str = "whole") -> list[Reading]:
+    """Every reader's probabilities on one view of a captcha (an RGB image)."""
+    return [Reading(model.name, view, model.read(image)) for model in load_models()]
+
+
+def settled(found: list[Reading]) -> bool:
+    """Whether the readings already agree: every reader reads the same text (case aside) and
+    gives it at least even odds. Then a second view is not worth its cost."""
+    texts = {_greedy(_caseless(r.probs)) for r in found}
+    if len(texts) != 1 or "" in texts:
+        return False
+    labels = _labels(texts.pop())
+    return all(_log_likelihood(_caseless(r.probs), labels) >= _EVEN_ODDS for r in found)
+
+
+_EVEN_ODDS = math.log(0.5)
 
 
 # --------------------------------------------------------------------------------------------
@@ -424,4 +441,12 @@ def read_captcha(image: Image.Image, *, case: bool = True) -> tuple[str, float]:
     >>> read_captcha(Image.open(io.BytesIO(clean_text_image("ab3dE", seed=1))))  # doctest: +SKIP
     ('ab3dE', 0.98)
     """
-    return decide(readings(image.convert("RGB")), case=case)
+    image = image.convert("RGB")
+    found = readings(image, "whole")
+    if settled(found):
+        # Three in four real captchas end here (BENCHMARKS.md), at half the cost.
+        return decide(found, case=case)
+    cropped = ink_crop(image, columns=_CROP_COLUMNS)
+    if cropped.size != image.size:
+        found += readings(cropped, "crop")
+    return decide(found, case=case)
