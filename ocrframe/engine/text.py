@@ -15,9 +15,8 @@ import warnings
 
 from PIL import Image
 
-from ocrframe.engine.captcha import ink_crop, read_captcha
-
 from ocrframe._documents import check_geometry
+from ocrframe.engine.captcha import ink_crop, read_captcha
 from ocrframe.errors import InputFileError
 
 __all__ = ["MODULES", "TaskDataError", "image_to_text", "ink_crop", "normalise_text"]
