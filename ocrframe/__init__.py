@@ -6,7 +6,7 @@ The public API, and nothing else, lives here (see ``__all__``).
 from ocrframe._batch import extract, extract_async
 from ocrframe._frames import Extraction, read_parquet
 from ocrframe._inputs import format_pages, parse_pages
-from ocrframe._records import DocumentRecord
+from ocrframe._records import DocumentRecord, RunSummary
 from ocrframe.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -45,6 +45,7 @@ __all__ = [
     "ResponseFormatError",
     "RetryableServiceError",
     "RunAbortedError",
+    "RunSummary",
     "ServiceError",
     "TransportError",
     "__version__",

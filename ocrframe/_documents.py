@@ -42,6 +42,7 @@ __all__ = [
     "page_images",
     "page_pngs",
     "render_page",
+    "render_pages",
     "require_kind",
     "to_rgb",
 ]
@@ -531,3 +532,23 @@ def require_kind(content: bytes) -> str:
             code="unsupported",
         )
     return kind
+
+
+def render_pages(content: bytes, numbers: list[int], dpi: int) -> dict[int, bytes | InputFileError]:
+    """Each page's PNG, or the error that page alone gives (blocking: run it in a thread).
+
+    The pages are rendered in one go; when that fails, page by page, so that one broken page
+    (a page tree that loops back on itself) fails its own row and not its neighbours'.
+    """
+    try:
+        return dict(page_pngs(content, pages=numbers, dpi=dpi))
+    except InputFileError as exc:
+        if len(numbers) == 1:
+            return {numbers[0]: exc}
+    result: dict[int, bytes | InputFileError] = {}
+    for number in numbers:
+        try:
+            result.update(page_pngs(content, pages=[number], dpi=dpi))
+        except InputFileError as exc:
+            result[number] = exc
+    return result

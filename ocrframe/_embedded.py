@@ -10,13 +10,13 @@ that names the engine's module, and what it must provide is written down as
 from __future__ import annotations
 
 import importlib
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 import httpx
 
 from ocrframe.errors import EngineUnavailableError
 
-__all__ = ["ENGINE_MODULE", "EmbeddedEngine", "embedded_engine"]
+__all__ = ["ENGINE_MODULE", "EmbeddedEngine", "embedded_engine", "engine_module"]
 
 #: The module that provides the embedded engine (installed with the ``engine`` extra).
 ENGINE_MODULE = "ocrframe.engine.app"
@@ -32,6 +32,12 @@ class EmbeddedEngine(Protocol):
         ...
 
 
+def engine_module() -> Any:
+    """The engine's application module (``ocrframe serve`` uses its ``EngineConfig`` and
+    ``serve``); an :class:`ImportError` without the ``engine`` extra."""
+    return importlib.import_module(ENGINE_MODULE)
+
+
 def embedded_engine() -> tuple[httpx.AsyncBaseTransport, str]:
     """The in-process embedded engine: its transport and base URL.
 
@@ -39,7 +45,7 @@ def embedded_engine() -> tuple[httpx.AsyncBaseTransport, str]:
     :class:`~ocrframe.errors.EngineUnavailableError` saying how to install it.
     """
     try:
-        engine = cast(EmbeddedEngine, importlib.import_module(ENGINE_MODULE))
+        engine = cast(EmbeddedEngine, engine_module())
     except ImportError as exc:
         raise EngineUnavailableError(
             "no API key or base URL configured, and the embedded offline engine is not "

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TextIO
+import dataclasses
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
 from ocrframe import limits
-from ocrframe._batch import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_MAX_FILE_BYTES,
-    DEFAULT_POLL_TIMEOUT,
-    DEFAULT_RETRIES,
-    DEFAULT_RETRY_TIMEOUT,
-)
+from ocrframe._batch import DEFAULT_MAX_FILE_BYTES, EINVOICE_CHOICES, OPTIONS, BatchOptions
+from ocrframe.services import SERVICES
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_FIELDS = {f.name: f for f in dataclasses.fields(BatchOptions)}
 
 if TYPE_CHECKING:
     from ocrframe._batch import DatasetExtraction, RunSummary
@@ -89,17 +89,17 @@ def serve(
     ocr_workers: int | None,
 ) -> None:
     """Serve the embedded engine (DocAI and CapSolver wire formats) on HOST:PORT."""
+    from ocrframe._embedded import engine_module
     from ocrframe.errors import OcrframeError
 
     try:
-        from ocrframe.engine.app import EngineConfig
-        from ocrframe.engine.app import serve as serve_engine
+        engine = engine_module()
     except ImportError as exc:
         raise click.ClickException(
             "the engine needs its extra: pip install 'ocrframe[engine]'"
         ) from exc
     try:
-        config = EngineConfig(
+        config = engine.EngineConfig(
             docai_key=(docai_key_file.read().strip() if docai_key_file else docai_key) or None,
             capsolver_key=(
                 capsolver_key_file.read().strip() if capsolver_key_file else capsolver_key
@@ -120,7 +120,7 @@ def serve(
             header_timeout_s=header_timeout_s,
             max_connections=max_connections,
         )
-        serve_engine(
+        engine.serve(
             config,
             host=host,
             port=port,
@@ -132,99 +132,65 @@ def serve(
 
 # --- extract and models (batch helper) ---------------------------------------------------------
 
-_SERVICES = click.Choice(["docai", "capsolver"])
+_SERVICES = click.Choice(list(SERVICES))
+
+
+#: The flag of each option of ``extract`` (checked against the options by the tests).
+FLAGS: dict[str, str] = {}
+
+
+def _flag(name: str, *decls: str, **kwargs: Any) -> Callable[[_F], _F]:
+    """The ``--flag`` of option ``name``: its help and default are the option's own
+    (:data:`~ocrframe._batch.OPTIONS`), unless given here (a flag in other units)."""
+    about = OPTIONS[name]
+    decls = decls or (f"--{name.replace('_', '-')}",)
+    FLAGS[name] = decls[0].split("/")[0]
+    field = _FIELDS[name]
+    kwargs.setdefault("help", about.help)
+    if "default" not in kwargs and not kwargs.get("is_flag") and not kwargs.get("required"):
+        kwargs["default"] = field.default
+        kwargs.setdefault("show_default", field.default is not None)
+    return click.option(*decls, **kwargs)
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=str))
-@click.option("--service", type=_SERVICES, default="docai", show_default=True, help="Service.")
-@click.option("--model", default=None, help="DocAI modelId, or CapSolver module (common, ...).")
-@click.option(
-    "--out",
-    default=None,
+@_flag("service", type=_SERVICES)
+@_flag("model")
+@_flag(
+    "out",
     type=click.Path(file_okay=False, path_type=str),
-    help="Folder of the Parquet dataset (written as answers arrive); required unless --dry-run.",
+    help=OPTIONS["out"].help.rstrip(".") + "; required unless --dry-run.",
 )
-@click.option("--pages", default=None, help="Pages to read, as '1-1, 3-4'.")
-@click.option("--workspace", default=None, help="DocAI workspaceCode.")
-@click.option("--asynchronous", is_flag=True, help="DocAI: submit, then poll identifyResult.")
-@click.option("--score", type=float, default=None, help="CapSolver score (0.8 to 1).")
-@click.option("--case/--no-case", default=None, help="CapSolver: case matters (or not).")
-@click.option(
-    "--concurrency", type=click.IntRange(min=1), default=DEFAULT_CONCURRENCY, show_default=True
-)
-@click.option(
-    "--rate-limit",
-    type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    help="Requests per second at most.",
-)
-@click.option(
-    "--retries",
-    type=click.IntRange(min=1),
-    default=DEFAULT_RETRIES,
-    show_default=True,
-    help="Attempts per file at most.",
-)
-@click.option(
-    "--retry-timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=DEFAULT_RETRY_TIMEOUT,
-    show_default=True,
-    help="Seconds per file for attempts and waits.",
-)
-@click.option(
-    "--request-timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    help="Seconds per request.",
-)
-@click.option(
-    "--poll-timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=DEFAULT_POLL_TIMEOUT,
-    show_default=True,
-    help="DocAI: seconds to wait for a running recognition.",
-)
-@click.option(
-    "--cache",
-    "cache_path",
-    type=click.Path(path_type=str),
-    default=None,
-    help="Cache file (default: per user, see README).",
-)
+@_flag("pages")
+@_flag("workspace")
+@_flag("asynchronous", is_flag=True)
+@_flag("score", type=float)
+@_flag("case", "--case/--no-case", default=None)
+@_flag("concurrency", type=click.IntRange(min=1))
+@_flag("rate_limit", type=click.FloatRange(min=0, min_open=True))
+@_flag("retries", type=click.IntRange(min=1))
+@_flag("retry_timeout", type=click.FloatRange(min=0, min_open=True))
+@_flag("request_timeout", type=click.FloatRange(min=0, min_open=True))
+@_flag("poll_interval", type=click.FloatRange(min=0, min_open=True))
+@_flag("poll_timeout", type=click.FloatRange(min=0, min_open=True))
+@_flag("cache", "--cache", "cache_path", type=click.Path(path_type=str), default=None)
 @click.option("--no-cache", is_flag=True, help="Keep no answers (everything is sent).")
-@click.option("--refresh", is_flag=True, help="Send everything again, ignoring the cache.")
-@click.option("--no-progress", is_flag=True, help="No progress bar.")
-@click.option("--include-hidden", is_flag=True, help="Also read hidden files and folders.")
-@click.option("--follow-symlinks", is_flag=True, help="Follow links leading out of the folder.")
-@click.option(
-    "--einvoice",
-    type=click.Choice(["remote", "local"]),
-    default="remote",
-    show_default=True,
-    help="DocAI: 'local' answers PDFs with an embedded e-invoice (Factur-X, ZUGFeRD, "
-    "XRechnung) here from their XML, without sending them; 'remote' sends every file.",
-)
-@click.option(
-    "--dry-run",
-    is_flag=True,
-    help="Send nothing: list the files, kinds, pages, bytes, cached or not, requests to make.",
-)
-@click.option(
+@_flag("refresh", is_flag=True)
+@_flag("progress", "--no-progress", is_flag=True, help="No progress bar.")
+@_flag("include_hidden", is_flag=True)
+@_flag("follow_symlinks", is_flag=True)
+@_flag("einvoice", type=click.Choice(list(EINVOICE_CHOICES)))
+@_flag("dry_run", is_flag=True)
+@_flag(
+    "max_file_bytes",
     "--max-file-mb",
     type=click.FloatRange(min=0, min_open=True),
     default=DEFAULT_MAX_FILE_BYTES / 2**20,
     show_default=True,
-    help="Refuse larger files.",
+    help="Refuse larger files (MB).",
 )
-@click.option(
-    "--file-timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=limits.FILE_TIMEOUT_S,
-    show_default=True,
-    help="Seconds per file; its pages not sent by then are failed rows.",
-)
+@_flag("file_timeout", type=click.FloatRange(min=0, min_open=True))
 @click.option(
     "--base-url",
     default=None,
@@ -261,6 +227,7 @@ def extract(
     retries: int,
     retry_timeout: float,
     request_timeout: float | None,
+    poll_interval: float,
     poll_timeout: float,
     cache_path: str | None,
     no_cache: bool,
@@ -313,6 +280,7 @@ def extract(
             retries=retries,
             retry_timeout=retry_timeout,
             request_timeout=request_timeout,
+            poll_interval=poll_interval,
             poll_timeout=poll_timeout,
             cache=False if no_cache else (cache_path if cache_path is not None else True),
             refresh=refresh,
@@ -417,21 +385,25 @@ def run_summary(summary: RunSummary, out: str) -> str:
 @click.option("--base-url", default=None, help="Service URL (else from the environment).")
 def models(service: str, base_url: str | None) -> None:
     """List the models: DocAI's for your key (DOCAI_API_KEY), else the embedded engine's."""
+    from ocrframe._sync import run_sync
     from ocrframe.errors import OcrframeError
+    from ocrframe.services import adapter
 
-    if service == "capsolver":
-        # CapSolver publishes no list; these are the ImageToTextTask modules it documents.
-        click.echo("common\tgeneral text images (the default)")
-        click.echo("queueit\tQueue-it text images")
-        return
-    from ocrframe.services.docai import DocAIClient
+    chosen = adapter(service)
+
+    async def listed() -> list[dict[str, object]]:
+        if not chosen.lists_models:
+            return []
+        client: Any = chosen.client(
+            None, base_url=base_url, transport=None, timeout=None, max_connections=4
+        )
+        async with client:
+            return await chosen.list_models(client)
 
     try:
-        with DocAIClient(base_url=base_url) as client:
-            found = client.list_models()
+        found = chosen.models(run_sync(listed()))
     except OcrframeError as exc:
         raise click.ClickException(str(exc)) from exc
     for model in found:
-        name = model.get("modelName") or ""
-        description = model.get("description") or ""
-        click.echo("\t".join(str(v) for v in (model.get("modelId"), name, description)))
+        columns = (model.id, model.name, model.description) if model.name else model[::2]
+        click.echo("\t".join(columns))

@@ -681,7 +681,8 @@ def extract(
         options={
             name: getattr(settings, name)
             for name in _OPTION_NAMES
-            if name not in ("concurrency", "rate_limit", "pages")
+            # What the job passes on its own (the worker's share, its cache, no bar, no out).
+            if name not in ("concurrency", "rate_limit", "pages", "cache", "out", "progress")
         }
         | {"model": model, "pages": list(settings.pages) if settings.pages else None},
         api_key=_Secret(key) if key is not None else None,

@@ -41,7 +41,10 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from ocrframe._frames import Extraction
 
 __all__ = [
     "AuthenticationError",
@@ -327,9 +330,15 @@ class FileRejectedError(ServiceError):
 
 
 class RunAbortedError(ServiceError):
-    """The key or the account cannot be used: no further request can succeed."""
+    """The key or the account cannot be used: no further request can succeed.
+
+    Raised by :func:`ocrframe.extract` once the ledger is complete: ``extraction`` holds the
+    tables of the run so far (the files not sent marked ``run_aborted``); None when raised by a
+    client.
+    """
 
     fatal_for_run = True
+    extraction: Extraction | None = None
 
 
 class AuthenticationError(RunAbortedError):

@@ -24,22 +24,37 @@ import concurrent.futures
 import html
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from itertools import islice
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from ocrframe._batch import DEFAULT_CONCURRENCY, extract_async
-from ocrframe._inputs import format_pages, iter_inputs
+from ocrframe._batch import DEFAULT_CONCURRENCY, DEFAULTS, extract_async
+from ocrframe._frames import TABLES
 from ocrframe._sync import background_loop, run_sync
+from ocrframe._widget_parts import (
+    CAPSOLVER_MODULES,
+    MAX_ENTRIES,
+    SERVICES,
+    Connection,
+    applies,
+    directory_entries,
+    error_html,
+    failures_html,
+    files_under,
+    listed_models,
+    model_options,
+    note_html,
+    pages_argument,
+    summary_html,
+    table_html,
+)
 from ocrframe.errors import OcrframeError, PageRangeError
+from ocrframe.services import adapter
 
 if TYPE_CHECKING:
     import httpx
-    import pandas as pd
 
     from ocrframe._frames import Extraction
 
@@ -59,231 +74,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-SERVICES: tuple[tuple[str, str], ...] = (("DocAI", "docai"), ("CapSolver", "capsolver"))
-# CapSolver has no call that lists its ImageToTextTask modules; these are the ones its docs name
-# (and the ones the embedded engine implements).
-CAPSOLVER_MODULES: tuple[str, ...] = ("common", "queueit")
-# The Extraction tables shown in the preview, in tab order.
-TABLES: tuple[str, ...] = ("documents", "fields", "items", "taxes", "texts")
-PREVIEW_ROWS = 20
-# Directory listing shown by the browser is capped so that a huge folder cannot freeze the page.
-MAX_ENTRIES = 500
-
-_UP = ".."
-
-
-# --------------------------------------------------------------------------------------------
-# Pure helpers
-
-
-def model_options(service: str, models: Sequence[Mapping[str, Any]] = ()) -> list[tuple[str, str]]:
-    """Options for the model dropdown as ``(label, value)`` pairs.
-
-    For DocAI ``models`` is the ``data`` list of listCreateByMeModels; each model is shown by
-    name and id, and its value is the id. For CapSolver the options are its modules.
-
-    >>> model_options("docai", [{"modelId": "m-1", "modelName": "Invoices"}])
-    [('Invoices (m-1)', 'm-1')]
-    >>> model_options("capsolver")
-    [('common', 'common'), ('queueit', 'queueit')]
-    """
-    if service == "capsolver":
-        return [(m, m) for m in CAPSOLVER_MODULES]
-    options: list[tuple[str, str]] = []
-    for model in models:
-        model_id = str(model.get("modelId") or "").strip()
-        if not model_id:
-            continue
-        name = str(model.get("modelName") or "").strip()
-        label = f"{name} ({model_id})" if name and name != model_id else model_id
-        options.append((label, model_id))
-    return options
-
-
-def pages_argument(text: str) -> str | None:
-    """The ``pages=`` argument for a page box's text: None when empty, else normalised.
-
-    Raises :class:`~ocrframe.PageRangeError` for text that is not a page selection.
-
-    >>> pages_argument("")
-    >>> pages_argument("1, 3-4")
-    '1-1, 3-4'
-    """
-    if not text.strip():
-        return None
-    return format_pages(text)
-
-
-def directory_entries(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
-    """What the folder browser lists for ``path``: ``(label, absolute path)`` pairs.
-
-    For a folder: its parent (``..``), then its sub-folders, then its files, hidden ones left
-    out; for a file, the entries of the folder holding it. Unreadable folders list only ``..``.
-    """
-    p = Path(path).expanduser()
-    folder = p if p.is_dir() else p.parent
-    folder = folder.resolve()
-    entries: list[tuple[str, str]] = []
-    if folder.parent != folder:
-        entries.append((f"📁 {_UP}", str(folder.parent)))
-    try:
-        children = sorted(
-            (c for c in folder.iterdir() if not c.name.startswith(".")),
-            key=lambda c: (not c.is_dir(), c.name.lower()),
-        )
-    except OSError:
-        return entries
-    for child in children[:MAX_ENTRIES]:
-        label = f"📁 {child.name}/" if child.is_dir() else f"    {child.name}"
-        entries.append((label, str(child)))
-    return entries
-
-
-def files_under(path: str | os.PathLike[str], *, limit: int = MAX_ENTRIES) -> list[str]:
-    """What a run on ``path`` would submit: the sources the batch engine's discovery finds.
-
-    At most ``limit`` of them; ``[]`` when ``path`` does not exist.
-    """
-    try:
-        return [item.source for item in islice(iter_inputs(os.fspath(path)), limit)]
-    except OcrframeError:
-        return []
-
-
-def table_html(df: pd.DataFrame, *, rows: int = PREVIEW_ROWS) -> str:
-    """HTML preview of a table: its size, then its first ``rows`` rows."""
-    n, m = df.shape
-    shown = f", first {rows} shown" if n > rows else ""
-    caption = f"<p><b>{n}</b> rows × <b>{m}</b> columns{shown}</p>"
-    if n == 0:
-        return caption
-    return caption + df.head(rows).to_html(index=False, na_rep="", escape=True, border=0)
-
-
-def failures_html(documents: pd.DataFrame) -> str:
-    """The failed (and still pending) files of a run and why, as a small HTML table; ``""`` if none.
-
-    >>> import pandas as pd
-    >>> failures_html(pd.DataFrame({"source": ["a.pdf"], "status": ["ok"]}))
-    ''
-    """
-    if documents.empty or "status" not in documents.columns:
-        return ""
-    bad = documents[documents["status"].isin(["failed", "pending"])]
-    if bad.empty:
-        return ""
-    rows = []
-    for rec in bad.to_dict("records"):
-        page = rec.get("page")
-        source = str(rec.get("source", ""))
-        if page is not None and _notna(page):
-            source = f"{source} (page {int(page)})"
-        rows.append(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>".format(
-                html.escape(source),
-                html.escape(str(rec.get("status", ""))),
-                html.escape(_text(rec.get("error_code"))),
-                html.escape(_text(rec.get("error_message"))),
-            )
-        )
-    failed = int((bad["status"] == "failed").sum())
-    pending = len(bad) - failed
-    head = f"<p><b>{failed}</b> file(s) failed" + (
-        f", <b>{pending}</b> still pending" if pending else ""
-    )
-    return (
-        head
-        + ":</p><table><tr><th>source</th><th>status</th><th>error</th><th>why</th></tr>"
-        + "".join(rows)
-        + "</table>"
-    )
-
-
-def error_html(exc: BaseException, headline: str = "The run stopped") -> str:
-    """A readable one-paragraph account of an error (never a traceback).
-
-    >>> error_html(ValueError("no model"), "Cannot run")
-    "<p style='color:#b00020'><b>Cannot run: ValueError</b><br>no model</p>"
-    """
-    if isinstance(exc, OcrframeError):
-        kind = type(exc).__name__
-        text = str(exc)
-    else:
-        kind = type(exc).__name__
-        text = str(exc) or repr(exc)
-    return (
-        f"<p style='color:#b00020'><b>{html.escape(headline)}: {html.escape(kind)}</b><br>"
-        f"{html.escape(text)}</p>"
-    )
-
-
-def summary_html(ex: Extraction, elapsed_s: float | None = None) -> str:
-    """One line saying what a run produced: documents by status and rows per table."""
-    docs = ex.documents
-    counts: dict[str, int] = {}
-    if "status" in docs.columns:
-        counts = {str(k): int(v) for k, v in docs["status"].value_counts().items()}
-    status = ", ".join(f"{counts[k]} {k}" for k in ("ok", "failed", "pending") if k in counts)
-    tables = ", ".join(f"{len(getattr(ex, t))} {t}" for t in TABLES[1:])
-    took = f" in {elapsed_s:.1f} s" if elapsed_s is not None else ""
-    return (
-        f"<p>Done{took}: <b>{len(docs)}</b> document(s) ({status or 'none'}); "
-        f"rows: {html.escape(tables)}.</p>"
-    )
-
-
-def _note(text: str) -> str:
-    return f"<p><i>{html.escape(text)}</i></p>"
-
-
-def _notna(value: Any) -> bool:
-    try:
-        return not bool(value != value)  # NaN is the one value not equal to itself
-    except (TypeError, ValueError):
-        return value is not None
-
-
-def _text(value: Any) -> str:
-    if value is None or not _notna(value):
-        return ""
-    return str(value)
-
-
-# --------------------------------------------------------------------------------------------
-# Where models come from
-
-
-@dataclass(frozen=True, slots=True)
-class _Connection:
-    """How the panel reaches the services; held privately so that no key shows in a repr."""
-
-    api_key: str | None
-    base_url: str | None
-    transport: httpx.AsyncBaseTransport | None
-
-    def __repr__(self) -> str:
-        return f"_Connection(base_url={self.base_url!r})"
-
-
-async def _docai_models(conn: _Connection) -> tuple[list[dict[str, Any]], bool, str]:
-    from ocrframe.services.docai import AsyncDocAIClient
-
-    async with AsyncDocAIClient(
-        conn.api_key, base_url=conn.base_url, transport=conn.transport
-    ) as client:
-        models = await client.list_models()
-        return list(models), client.uses_embedded_engine, client.base_url
-
-
-async def _capsolver_embedded(conn: _Connection) -> bool:
-    from ocrframe.services.capsolver import AsyncCapSolverClient
-
-    async with AsyncCapSolverClient(
-        conn.api_key, base_url=conn.base_url, transport=conn.transport
-    ) as client:
-        return bool(client.uses_embedded_engine)
-
 
 # --------------------------------------------------------------------------------------------
 # The panel
@@ -310,7 +100,7 @@ class Panel(w.VBox):  # type: ignore[misc]
         self,
         path: str | os.PathLike[str] = ".",
         *,
-        service: str = "docai",
+        service: str = DEFAULTS["service"],
         model: str | None = None,
         api_key: str | None = None,
         base_url: str | None = None,
@@ -319,7 +109,7 @@ class Panel(w.VBox):  # type: ignore[misc]
         extract_options: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        self._conn = _Connection(api_key, base_url, transport)
+        self._conn = Connection(api_key, base_url, transport)
         # A cache location of the caller's; True / False / None are the checkbox's business.
         self._cache = None if isinstance(cache, bool) else cache
         self._extra = dict(extract_options or {})
@@ -367,7 +157,7 @@ class Panel(w.VBox):  # type: ignore[misc]
         )
         self.asynchronous = w.Checkbox(value=False, description="Asynchronous (DocAI)")
         self.local_einvoices = w.Checkbox(
-            value=self._extra.pop("einvoice", "remote") == "local",
+            value=self._extra.pop("einvoice", DEFAULTS["einvoice"]) == "local",
             description="Read e-invoices here (DocAI; not sent)",
         )
         self.refresh = w.Checkbox(value=False, description="Refresh (ignore cached answers)")
@@ -446,37 +236,36 @@ class Panel(w.VBox):  # type: ignore[misc]
     # -- models -------------------------------------------------------------------------------
 
     def _load_models(self, preferred: str | None = None) -> None:
-        service = self.service.value
-        self.asynchronous.disabled = service != "docai"
-        self.local_einvoices.disabled = service != "docai"
+        service = adapter(self.service.value)
+        self.asynchronous.disabled = not applies("asynchronous", service.name)
+        self.local_einvoices.disabled = not applies("einvoice", service.name)
         note = ""
-        if service == "capsolver":
-            options = model_options("capsolver")
-            try:
-                embedded = run_sync(_capsolver_embedded(self._conn))
-            except Exception as exc:  # the modules are still listed; the run will say it again
-                logger.debug("setting up the CapSolver client failed", exc_info=True)
-                note = error_html(exc, "CapSolver is not reachable")
-            else:
-                if embedded:
-                    note = _note("No CAPSOLVER_API_KEY: the embedded offline engine answers.")
-        elif service in self._models_cache:
-            options = self._models_cache[service]
+        if service.name in self._models_cache:
+            options = self._models_cache[service.name]
         else:
             try:
-                models, embedded, url = run_sync(_docai_models(self._conn))
-            except Exception as exc:  # shown to the user; the dropdown stays empty
-                logger.debug("listing DocAI models failed", exc_info=True)
-                options, note = [], error_html(exc, "No models")
+                listed, embedded, url, key_env = run_sync(listed_models(service, self._conn))
+            except Exception as exc:  # shown to the user; a fixed list is still offered
+                logger.debug("asking %s for its models failed", service.name, exc_info=True)
+                options = model_options(service.name)
+                heading = (
+                    "No models"
+                    if service.lists_models
+                    else f"{service.display_name} is not reachable"
+                )
+                note = error_html(exc, heading)
             else:
-                options = model_options("docai", models)
-                self._models_cache[service] = options
+                options = model_options(service.name, listed)
+                if service.lists_models:
+                    self._models_cache[service.name] = options
                 if embedded:
-                    note = _note("No DOCAI_API_KEY: the embedded offline engine answers.")
-                else:
-                    note = _note(f"DocAI at {url}: {len(options)} model(s) for this key.")
+                    note = note_html(f"No {key_env}: the embedded offline engine answers.")
+                elif service.lists_models:
+                    note = note_html(
+                        f"{service.display_name} at {url}: {len(options)} model(s) for this key."
+                    )
         values = [v for _, v in options]
-        if preferred and preferred not in values and service == "docai":
+        if preferred and preferred not in values and service.lists_models:
             # A model id the caller named is kept even when the listing lacks it (or failed):
             # the run will say whether the key may call it.
             options = [*options, (f"{preferred} (not listed)", preferred)]
@@ -544,8 +333,9 @@ class Panel(w.VBox):  # type: ignore[misc]
             "base_url": self._conn.base_url,
             "transport": self._conn.transport,
         }
-        if self.service.value == "docai":
+        if applies("asynchronous", self.service.value):
             kwargs["asynchronous"] = bool(self.asynchronous.value)
+        if applies("einvoice", self.service.value):
             kwargs["einvoice"] = "local" if self.local_einvoices.value else "remote"
         if not self.use_cache.value:
             kwargs["cache"] = False
@@ -690,8 +480,8 @@ class Panel(w.VBox):  # type: ignore[misc]
             self.errors.value = ""
             self.save_status.value = ""
         else:
-            self.asynchronous.disabled = self.service.value != "docai"
-            self.local_einvoices.disabled = self.service.value != "docai"
+            self.asynchronous.disabled = not applies("asynchronous", self.service.value)
+            self.local_einvoices.disabled = not applies("einvoice", self.service.value)
             self.progress.bar_style = "danger" if self.error is not None else "success"
 
     def _show(self, ex: Extraction, elapsed_s: float) -> None:
@@ -777,7 +567,7 @@ def _in_kernel() -> bool:
 def panel(
     path: str | os.PathLike[str] = ".",
     *,
-    service: str = "docai",
+    service: str = DEFAULTS["service"],
     model: str | None = None,
     api_key: str | None = None,
     base_url: str | None = None,

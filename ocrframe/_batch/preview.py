@@ -27,11 +27,13 @@ import pandas as pd
 import pyarrow as pa
 
 from ocrframe._cache import ResponseCache, key_function
-from ocrframe._documents import MULTI_PAGE_KINDS, count_pages
+from ocrframe._documents import count_pages
 from ocrframe._einvoice import EInvoiceError, read_einvoice
 from ocrframe._frames import Extraction
 from ocrframe._inputs import InputFile, PathArg, iter_inputs, read_input, sha256_hex
 from ocrframe.errors import InputFileError
+from ocrframe.services import adapter
+from ocrframe.services._docai_batch import DOCAI
 
 __all__ = ["PREVIEW_SCHEMA", "Preview", "preview_units"]
 
@@ -91,7 +93,8 @@ class Preview(Extraction):
         sending = self.files[self.files["action"] == "send"].drop_duplicates("source")
         return int(sending["bytes"].fillna(0).sum())
 
-    def summary(self) -> str:
+    # A preview's summary is its plan in words (a method), not a run's counts: nothing ran.
+    def summary(self) -> str:  # type: ignore[override]
         """One paragraph: files, kinds, pages, bytes, cached, requests to make.
 
         >>> print(Preview(pd.DataFrame(PREVIEW_SCHEMA.empty_table().to_pandas()), "docai",
@@ -189,10 +192,10 @@ async def preview_units(
         for rendered in (False, True)
     }
     wanted = None if options.pages is None else set(options.pages)
-    reads_einvoices = (
-        options.service == "docai"
-        and getattr(options, "einvoice", "remote") == "local"
-        and (wanted is None or 1 in wanted)
+    service = adapter(options.service)
+    # A service that answers some files here (DocAI's e-invoices with einvoice="local").
+    reads_einvoices = service.name == DOCAI.name and (
+        options.einvoice == "local" and (wanted is None or 1 in wanted)
     )
     rows: list[dict[str, Any]] = []
     for item in iter_inputs(
@@ -204,7 +207,7 @@ async def preview_units(
             continue
         kind, count = row["kind"], row["pages"]
         existing = [p for p in range(1, count + 1) if wanted is None or p in wanted]
-        split = options.service == "capsolver" and kind in MULTI_PAGE_KINDS
+        split = service.splits(kind)
         if split and not existing:
             rows.append(
                 {

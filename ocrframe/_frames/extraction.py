@@ -27,7 +27,7 @@ from ocrframe._frames.schemas import (
     to_arrow,
     to_pandas,
 )
-from ocrframe._records import DocumentRecord
+from ocrframe._records import DocumentRecord, RunSummary
 from ocrframe.errors import ConfigurationError
 
 __all__ = ["Extraction", "read_parquet"]
@@ -56,6 +56,19 @@ class Extraction:
     texts: pd.DataFrame
     #: The folders or files the run was given: where :meth:`show` looks for a document's file.
     inputs: tuple[str, ...] = field(default=(), repr=False, kw_only=True)
+
+    @property
+    def summary(self) -> RunSummary:
+        """What the run that made these tables did (:class:`~ocrframe.RunSummary`; empty when
+        the tables were built otherwise)."""
+        found = self.__dict__.get("_run_summary")
+        if found is None:
+            found = self.__dict__["_run_summary"] = RunSummary()
+        return found
+
+    @summary.setter
+    def summary(self, value: RunSummary) -> None:
+        self.__dict__["_run_summary"] = value
 
     @classmethod
     def empty(cls) -> Extraction:

@@ -1,35 +1,42 @@
 """One module per wire format: request building, envelope checks, typed errors, and reading.
 
-Each service's answers are read in one place only (``_docai_answers``, ``_capsolver_answers``):
-:func:`read` turns a raw answer into a :class:`Reading` for whichever service sent it.
+Per service: the client (``docai.py``, ``capsolver.py``), the reader of its answers
+(``_docai_answers.py``, ``_capsolver_answers.py``) and its adapter for the batch engine
+(``_docai_batch.py``, ``_capsolver_batch.py``). :data:`ADAPTERS` is every service the batch
+engine can use; :func:`read` turns a raw answer into a :class:`Reading` for whichever service
+sent it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from ocrframe.services import _capsolver_answers, _docai_answers
+from ocrframe.errors import ConfigurationError
+from ocrframe.services import _capsolver_answers
+from ocrframe.services._adapter import ModelInfo, ServiceAdapter
+from ocrframe.services._capsolver_batch import CAPSOLVER
+from ocrframe.services._docai_batch import DOCAI
 from ocrframe.services._reading import MALFORMED, Cells, Reading, Status
 
 __all__ = [
+    "ADAPTERS",
     "MALFORMED",
     "NO_ANSWER",
     "SERVICES",
     "Cells",
+    "ModelInfo",
     "Reading",
+    "ServiceAdapter",
     "Status",
+    "adapter",
     "guess_service",
     "read",
 ]
 
-_READERS: dict[str, Callable[[dict[str, Any]], Reading]] = {
-    "docai": _docai_answers.read_answer,
-    "capsolver": _capsolver_answers.read_answer,
-}
+#: Every service, by name (the first is the default).
+_ALL: tuple[ServiceAdapter, ...] = (DOCAI, CAPSOLVER)
+ADAPTERS: dict[str, ServiceAdapter] = {adapter.name: adapter for adapter in _ALL}
 
 #: The services ocrframe speaks, by name.
-SERVICES: tuple[str, ...] = tuple(_READERS)
+SERVICES: tuple[str, ...] = tuple(ADAPTERS)
 
 #: ``error_code`` of a unit that got no answer at all (and no error code of its own).
 NO_ANSWER = "no_answer"
@@ -52,7 +59,7 @@ def read(service: str, answer: object) -> Reading:
         reading = Reading(notes=[f"not a JSON object ({type(answer).__name__})"])
         return reading.failed(MALFORMED)
     try:
-        return _READERS[service](answer)
+        return ADAPTERS[service].read(answer)
     # Reading must never raise on an answer, whatever its shape.
     except Exception as exc:
         return Reading(notes=[f"unreadable answer ({type(exc).__name__})"]).failed(MALFORMED)
@@ -65,3 +72,16 @@ def guess_service(answer: object) -> str:
     'capsolver'
     """
     return "capsolver" if _capsolver_answers.looks_like(answer) else "docai"
+
+
+def adapter(service: str) -> ServiceAdapter:
+    """The adapter of ``service``; a :class:`~ocrframe.errors.ConfigurationError` if none.
+
+    >>> adapter("docai").display_name
+    'DocAI'
+    """
+    found = ADAPTERS.get(service) if isinstance(service, str) else None
+    if found is None:
+        names = " or ".join(repr(name) for name in ADAPTERS)
+        raise ConfigurationError(f"service must be {names}, not {service!r}")
+    return found
