@@ -14,6 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
+# Tiny documents and retries without waits, for every test area.
+from tests.makers import make, make_pdfs, no_waits
+
+__all__ = ["engine_server", "engine_transport", "make", "make_pdfs", "no_waits"]
+
 _ENV_VARS = (
     "DOCAI_API_KEY",
     "DOCAI_BASE_URL",

@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 import ocrframe
-from ocrframe._batch import DatasetExtraction
+from ocrframe._batch import DatasetExtraction, calls
+from ocrframe._batch.decisions import first_wait
 
 KEY = "sk-live-very-secret-123"
 URL = "https://docai.test"
@@ -102,7 +103,17 @@ async def _run(folder: Path, service: Service, tmp_path: Path, **kwargs: Any) ->
     return await ocrframe.extract_async(folder, **options)
 
 
-async def test_retry_after_is_honoured(tmp_path: Path, make: Any) -> None:
+async def test_retry_after_is_honoured(
+    tmp_path: Path, make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+
+    def recorded(decision: bool | float) -> float:
+        waits.append(first_wait(decision))
+        return waits[-1]
+
+    monkeypatch.setattr(calls, "first_wait", recorded)
+
     def script(request: httpx.Request, n: int, sha: str) -> httpx.Response:
         if n == 0:
             return httpx.Response(
@@ -117,7 +128,8 @@ async def test_retry_after_is_honoured(tmp_path: Path, make: Any) -> None:
     assert ex.documents["attempts"].tolist() == [2]
     gap = service.times[1] - service.times[0]
     # Exactly the wait asked for (no jitter on a Retry-After), not the default backoff.
-    assert 0.38 <= gap < 1.0
+    assert waits == [0.4]
+    assert gap >= 0.38
 
 
 async def test_non_retryable_is_tried_once(tmp_path: Path, make: Any, no_waits: object) -> None:
@@ -246,7 +258,7 @@ async def test_run_fatal_error_stops_promptly_and_keeps_what_finished(
     with pytest.raises(ocrframe.AuthenticationError) as err:
         await _run(tmp_path / "in", service, tmp_path, concurrency=2, out=tmp_path / "out")
     assert KEY not in str(err.value) and KEY not in repr(err.value)
-    partial = err.value.extraction  # type: ignore[attr-defined]
+    partial = err.value.extraction
     assert isinstance(partial, DatasetExtraction)
     assert partial.summary.aborted is err.value
     docs = partial.documents

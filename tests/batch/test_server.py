@@ -150,12 +150,21 @@ async def test_capsolver_images_with_faults(
 
 _KILL_SCRIPT = textwrap.dedent(
     """
+    import pathlib
     import sys
+    import threading
     import ocrframe
 
-    folder, url, cache = sys.argv[1:4]
+    folder, url, cache, marker = sys.argv[1:5]
+
+    def progress(done, total):
+        # 40 files done: say so, then hold the run's loop until the test kills the process.
+        if done >= 40:
+            pathlib.Path(marker).touch()
+            threading.Event().wait()
+
     ocrframe.extract(folder, service="docai", model="text", base_url=url, cache=cache,
-                     concurrency=2, progress=False)
+                     concurrency=2, progress=progress)
     """
 )
 
@@ -166,29 +175,23 @@ def test_sigkill_halfway_loses_nothing_finished_and_never_pays_twice(
     make_pdfs: Callable[[Path, int], list[Path]],
 ) -> None:
     files = make_pdfs(tmp_path / "in", 120)
-    # 40 ms a request and two at a time: the run takes seconds, long enough to kill it midway.
+    # The run holds itself once 40 files are done (the marker says so): killed there, midway,
+    # whatever the machine's speed.
     server = engine_server(latency_ms=40)
     cache = tmp_path / "cache.sqlite3"
+    marker = tmp_path / "forty-done"
     script = tmp_path / "run.py"
     script.write_text(_KILL_SCRIPT)
     process = subprocess.Popen(
-        [sys.executable, str(script), str(tmp_path / "in"), server.url, str(cache)],
+        [sys.executable, str(script), str(tmp_path / "in"), server.url, str(cache), str(marker)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
 
-    def answers() -> int:
-        if not cache.exists():
-            return 0
-        try:
-            with sqlite3.connect(cache, timeout=5) as conn:
-                return int(conn.execute("SELECT count(*) FROM answers").fetchone()[0])
-        except sqlite3.OperationalError:  # the schema is not there yet
-            return 0
-
-    deadline = time.monotonic() + 120
-    while answers() < 40 and time.monotonic() < deadline and process.poll() is None:
+    deadline = time.monotonic() + 300  # a safety net, not a measurement
+    while not marker.exists() and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.02)
+    assert marker.exists(), "the run never got 40 files done"
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL

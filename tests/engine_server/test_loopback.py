@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -169,9 +170,9 @@ def test_timeout_fault_outlasts_the_client(engine_server: Callable[..., Any]) ->
     server = engine_server(fault_rate=1.0, seed=1, fault_kinds="timeout", fault_timeout_s=20)
     with httpx.Client(base_url=server.url, timeout=0.5) as client, pytest.raises(httpx.ReadTimeout):
         client.post("/createTask", json=junk_task(0))
-    started = time.monotonic()
-    server.stop()  # must not wait for the sleeping request
-    assert time.monotonic() - started < 12
+    server.stop()  # must not wait for the sleeping request (20 s, past stop's 15 s grace)
+    # It exited on its own when asked: stop() did not have to kill it.
+    assert server.process.returncode != -signal.SIGKILL
 
 
 def test_docai_status_faults(engine_server: Callable[..., Any]) -> None:

@@ -67,7 +67,7 @@ def client_factory(kernels: Path, *, own_spec: bool) -> ClientFactory:
         }
         (kernels / name / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
 
-        class OwnSpecKernelManager(AsyncKernelManager):  # type: ignore[misc]
+        class OwnSpecKernelManager(AsyncKernelManager):
             # A manager class (not an instance) keeps nbclient owning the kernel: it starts,
             # shuts down and cleans up as usual.
             @default("kernel_spec_manager")
@@ -115,7 +115,7 @@ def test_runs_this_python() -> None:
 
 def run_notebook(path: Path, workdir: Path, client: ClientFactory) -> nbformat.NotebookNode:
     """Execute a notebook in ``workdir`` (which holds a copy of data/sample); return it."""
-    nb = nbformat.read(path, as_version=4)
+    nb: nbformat.NotebookNode = nbformat.read(path, as_version=4)
     client(nb, workdir).execute()
     return nb
 

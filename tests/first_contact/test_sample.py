@@ -47,7 +47,7 @@ def test_invoice_folder_holds_every_kind_and_only_documents() -> None:
     assert max(pdf_pages) >= 2, "one born-digital invoice should run over several pages"
     tiffs = [name for name, kind in kinds.items() if kind == "tiff"]
     with Image.open(SAMPLE / "invoices" / tiffs[0]) as tiff:
-        assert tiff.n_frames >= 2
+        assert getattr(tiff, "n_frames", 1) >= 2  # n_frames: TIFF only
 
 
 @pytest.mark.parametrize("folder", ["invoices", "captchas"])

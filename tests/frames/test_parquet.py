@@ -200,21 +200,25 @@ def test_duckdb_sums_match_pandas(tmp_path: Path, seed_answer: dict[str, Any]) -
     ex = read_parquet(tmp_path)
     totals = ex.items[ex.items["key"] == "totalPriceInclTax"]
     by_pandas = {src: Decimal(v) for src, v in totals.groupby("source")["number"].sum().items()}
-    rows = duckdb.sql(
+    relation = duckdb.sql(
         f"""
         SELECT source, sum(number) AS total
         FROM read_parquet('{tmp_path / "items"}/*.parquet')
         WHERE key = 'totalPriceInclTax'
         GROUP BY source ORDER BY source
         """
-    ).fetchall()
+    )
+    assert relation is not None
+    rows = relation.fetchall()
     by_duckdb = {src: Decimal(total) for src, total in rows}
     assert len(by_duckdb) == 12
     assert by_duckdb == by_pandas
     assert by_duckdb["inv/0003.pdf"] == Decimal("148.03")  # 103.03 + 30.00 + 15.00
-    counted = duckdb.sql(
+    counting = duckdb.sql(
         f"SELECT count(*) FROM read_parquet('{tmp_path / 'documents'}/*.parquet')"
-    ).fetchall()
+    )
+    assert counting is not None
+    counted = counting.fetchall()
     assert counted == [(12,)]
 
 

@@ -69,9 +69,11 @@ def test_per_file_answers_keep_the_envelope_and_narrow_data() -> None:
             "not an entry",
         ],
     }
+    entries = answer["data"]
+    assert isinstance(entries, list)
     split = per_file_answers(answer)
     assert set(split) == {"a", "b"}
-    assert split["a"] == {"code": 200, "requestId": "r-9", "data": answer["data"][0]}
+    assert split["a"] == {"code": 200, "requestId": "r-9", "data": entries[0]}
     assert recognition_status(split["b"]) == "pending"
     assert per_file_answers({"code": 200, "data": None}) == {}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -21,7 +22,7 @@ from ocrframe.widgets import (
 
 
 def test_docai_models_show_name_and_id_and_skip_ones_without_id() -> None:
-    models = [
+    models: list[dict[str, Any]] = [
         {"modelId": "1f3a", "modelName": "Invoices EU", "description": "x"},
         {"modelId": "text", "modelName": "text"},
         {"modelName": "no id"},

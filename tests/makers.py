@@ -1,4 +1,5 @@
-"""Helpers for the batch engine's tests: tiny documents made on the spot."""
+"""Tiny documents made on the spot, and retries without waits: fixtures for every test area
+(exposed by the root ``conftest.py``)."""
 
 from __future__ import annotations
 
@@ -89,7 +90,7 @@ def no_waits() -> object:
 
 
 class _Makers:
-    """The document makers, handed to tests as a fixture (test modules cannot import conftest)."""
+    """The document makers, handed to tests as a fixture."""
 
     pdf = staticmethod(tiny_pdf)
     png = staticmethod(tiny_png)
