@@ -162,7 +162,7 @@ def efficiency(n: int, latency_ms: float, concurrency: int, repeats: int) -> dic
 
 
 _TREE_CHILD = """
-import asyncio, json, os, sys, tempfile
+import asyncio, json, os, sys, tempfile, time
 from pathlib import Path
 tree, runs, n, latency_ms, concurrency = sys.argv[1:6]
 runs, n, latency_ms, concurrency = int(runs), int(n), float(latency_ms), int(concurrency)
@@ -175,11 +175,15 @@ try:
         folder = Path(tmp) / "in"
         tiny_pngs(folder, n)
         asyncio.run(_one_run(folder, url, concurrency))
-        walls = [asyncio.run(_one_run(folder, url, concurrency)) for _ in range(runs)]
+        walls, cpus = [], []
+        for _ in range(runs):
+            cpu = time.process_time()
+            walls.append(asyncio.run(_one_run(folder, url, concurrency)))
+            cpus.append(time.process_time() - cpu)
 finally:
     server.kill()
     server.wait()
-print(json.dumps({"walls": walls, "load": os.getloadavg()}))
+print(json.dumps({"walls": walls, "cpus": cpus, "load": os.getloadavg()}))
 """
 
 
@@ -192,6 +196,7 @@ def trees(
     ideal = n * (latency_ms / 1000) / concurrency
     settings = (repeats, n, latency_ms, concurrency)
     walls: dict[str, list[float]] = {path: [] for path in paths}
+    cpus: dict[str, list[float]] = {path: [] for path in paths}
     loads = []
     for _ in range(rounds):
         for path in paths:
@@ -206,6 +211,7 @@ def trees(
             )
             row = json.loads(done.stdout)
             walls[path] += row["walls"]
+            cpus[path] += row["cpus"]
             loads.append(row["load"][0])
     return {
         "ideal_s": ideal,
@@ -215,6 +221,9 @@ def trees(
                 "walls_s": runs,
                 "median_wall_s": statistics.median(runs),
                 "efficiency": ideal / statistics.median(runs),
+                # CPU of the client process per request: what the load of the moment moves least.
+                "cpu_s": cpus[path],
+                "median_cpu_ms_per_request": 1000 * statistics.median(cpus[path]) / n,
             }
             for path, runs in walls.items()
         },

@@ -29,6 +29,29 @@ _ENV_VARS = (
 )
 
 
+# Test modules whose tests take seconds or more each: marked `slow` here, in one list, so that
+# `pytest -m "not slow"` is a quick subset (a test can also carry @pytest.mark.slow itself).
+SLOW_MODULES = frozenset(
+    {
+        "tests/batch/test_server.py",
+        "tests/engine_invoice/test_invoice_accuracy.py",
+        "tests/engine_pages/test_orientation.py",
+        "tests/engine_server/test_loopback.py",
+        "tests/first_contact/test_notebooks.py",
+        "tests/first_contact/test_readme.py",
+        "tests/first_contact/test_sample.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(__file__).resolve().parents[1]
+    for item in items:
+        module = Path(str(item.fspath)).resolve()
+        if module.is_relative_to(root) and module.relative_to(root).as_posix() in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test sees the developer's keys, base URLs or cache; each gets a cache folder of its own.
