@@ -34,8 +34,10 @@ _ENV_VARS = (
 SLOW_MODULES = frozenset(
     {
         "tests/batch/test_server.py",
+        "tests/engine_invoice/test_einvoice_real.py",
         "tests/engine_invoice/test_invoice_accuracy.py",
         "tests/engine_pages/test_orientation.py",
+        "tests/engine_pages/test_workers.py",
         "tests/engine_server/test_loopback.py",
         "tests/first_contact/test_notebooks.py",
         "tests/first_contact/test_readme.py",
