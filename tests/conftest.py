@@ -34,6 +34,7 @@ _ENV_VARS = (
 SLOW_MODULES = frozenset(
     {
         "tests/batch/test_server.py",
+        "tests/dask/test_cluster.py",
         "tests/engine_invoice/test_einvoice_real.py",
         "tests/engine_invoice/test_invoice_accuracy.py",
         "tests/engine_pages/test_orientation.py",

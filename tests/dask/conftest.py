@@ -13,7 +13,7 @@ import distributed
 import pytest
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from tests.batch.conftest import tiny_pdf
+from tests.makers import tiny_pdf
 
 # A lease whose worker died is taken back after this long (the default is 30 s); the workers
 # refresh theirs every fifth of it. Short, so that the killed-worker test does not wait long;
