@@ -45,7 +45,8 @@ def cluster() -> Iterator[distributed.Client]:
             n_workers=2,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            # Any free port: another cluster on this machine may hold 8787.
+            dashboard_address=":0",
         ) as local,
         # Not the default client: extract must use the one it is given.
         distributed.Client(local, set_as_default=False) as client,
