@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 import ocrframe
 from ocrframe._batch.preview import Preview
 from tools.synth.einvoices import attach
@@ -58,14 +60,13 @@ def test_dry_run_sends_nothing_and_says_what_would_be_sent(
     assert server.request_log() == []
     assert isinstance(preview, Preview) and isinstance(preview, ocrframe.Extraction)
     files = preview.files.set_index("source")
-    assert files.loc["a.pdf", ["kind", "pages", "cached", "action", "requests"]].tolist() == [
-        "pdf", 2, True, "cached", 0
-    ]
-    assert files.loc["b.png", ["kind", "pages", "action", "requests"]].tolist() == [
-        "png", 1, "send", 1
-    ]
+    a_row = pd.Series(files.loc["a.pdf", ["kind", "pages", "cached", "action", "requests"]])
+    assert a_row.tolist() == ["pdf", 2, True, "cached", 0]
+    b_row = pd.Series(files.loc["b.png", ["kind", "pages", "action", "requests"]])
+    assert b_row.tolist() == ["png", 1, "send", 1]
     assert files.loc["c.tif", "pages"] == 3
-    assert files.loc["empty.pdf", ["action", "error_code"]].tolist() == ["fail", "empty"]
+    empty_row = pd.Series(files.loc["empty.pdf", ["action", "error_code"]])
+    assert empty_row.tolist() == ["fail", "empty"]
     assert files.loc["a.pdf", "bytes"] == (folder / "a.pdf").stat().st_size
     assert preview.requests == 2
     summary = preview.summary()
@@ -84,6 +85,7 @@ def test_dry_run_sends_nothing_and_says_what_would_be_sent(
         dry_run=True,
     )
     assert server.request_log() == []
+    assert isinstance(caps, Preview)
     pages = caps.files[caps.files["source"] == "c.tif"]
     assert pages["page"].tolist() == [2, 3] and pages["requests"].tolist() == [1, 1]
     assert caps.files.set_index("source").loc["a.pdf", "action"] == "send"  # another service
@@ -129,6 +131,7 @@ def test_dry_run_counts_e_invoices_read_here_as_not_sent(
         folder, model="text", base_url=server.url, einvoice="local", dry_run=True, cache=False
     )
     assert server.request_log() == []
+    assert isinstance(preview, Preview)
     actions = dict(zip(preview.files["source"], preview.files["action"], strict=True))
     assert actions == {"e.pdf": "local", "plain.pdf": "send"}
     assert preview.requests == 1

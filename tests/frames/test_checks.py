@@ -52,7 +52,7 @@ def _checks(answers: dict[str, dict[str, Any]]) -> pd.DataFrame:
 def _row(frame: pd.DataFrame, source: str, check: str) -> dict[str, Any]:
     rows = frame[(frame["source"] == source) & (frame["check"] == check)]
     assert len(rows) == 1
-    return {k: (None if v is pd.NA else v) for k, v in rows.iloc[0].to_dict().items()}
+    return {str(k): (None if v is pd.NA else v) for k, v in rows.iloc[0].to_dict().items()}
 
 
 def test_a_clean_invoice_passes_every_check() -> None:
