@@ -7,6 +7,7 @@ tested without a browser; :mod:`ocrframe.widgets` assembles the panel from them.
 from __future__ import annotations
 
 import html
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ocrframe._batch import OPTIONS
 from ocrframe._frames import TABLES
 from ocrframe._inputs import format_pages, iter_inputs
+from ocrframe._sync import run_sync
 from ocrframe.errors import OcrframeError
 from ocrframe.services import ADAPTERS, ServiceAdapter, adapter
 
@@ -37,13 +39,17 @@ __all__ = [
     "error_html",
     "failures_html",
     "files_under",
+    "in_kernel",
     "listed_models",
+    "model_choices",
     "model_options",
     "note_html",
     "pages_argument",
     "summary_html",
     "table_html",
 ]
+
+logger = logging.getLogger("ocrframe.widgets")
 
 SERVICES: tuple[tuple[str, str], ...] = tuple((a.display_name, a.name) for a in ADAPTERS.values())
 # CapSolver has no call that lists its ImageToTextTask modules: the ones its adapter names.
@@ -262,3 +268,55 @@ async def listed_models(
     async with client:
         listed = await service.list_models(client) if service.lists_models else []
         return list(listed), bool(client.uses_embedded_engine), client.base_url, client.key_env
+
+
+def model_choices(
+    service: ServiceAdapter,
+    conn: Connection,
+    cache: dict[str, list[tuple[str, str]]],
+    preferred: str | None = None,
+) -> tuple[list[tuple[str, str]], str]:
+    """The model dropdown's options for ``service`` and the note shown under it.
+
+    A service that lists models is asked once (``cache`` keeps its answer); a failure is the
+    note, never an exception. A model id the caller named (``preferred``) is kept even when the
+    listing lacks it (or failed): the run will say whether the key may call it.
+    """
+    note = ""
+    if service.name in cache:
+        options = cache[service.name]
+    else:
+        try:
+            listed, embedded, url, key_env = run_sync(listed_models(service, conn))
+        except Exception as exc:  # shown to the user; a fixed list is still offered
+            logger.debug("asking %s for its models failed", service.name, exc_info=True)
+            options = model_options(service.name)
+            heading = (
+                "No models"
+                if service.lists_models
+                else f"{service.display_name} is not reachable"
+            )
+            note = error_html(exc, heading)
+        else:
+            options = model_options(service.name, listed)
+            if service.lists_models:
+                cache[service.name] = options
+            if embedded:
+                note = note_html(f"No {key_env}: the embedded offline engine answers.")
+            elif service.lists_models:
+                note = note_html(
+                    f"{service.display_name} at {url}: {len(options)} model(s) for this key."
+                )
+    if preferred and preferred not in [v for _, v in options] and service.lists_models:
+        options = [*options, (f"{preferred} (not listed)", preferred)]
+    return options, note
+
+
+def in_kernel() -> bool:
+    """Whether this runs inside an IPython kernel (where tqdm.auto draws a widget)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None

@@ -43,9 +43,9 @@ from ocrframe._widget_parts import (
     error_html,
     failures_html,
     files_under,
-    listed_models,
+    in_kernel,
+    model_choices,
     model_options,
-    note_html,
     pages_argument,
     summary_html,
     table_html,
@@ -239,37 +239,8 @@ class Panel(w.VBox):  # type: ignore[misc]
         service = adapter(self.service.value)
         self.asynchronous.disabled = not applies("asynchronous", service.name)
         self.local_einvoices.disabled = not applies("einvoice", service.name)
-        note = ""
-        if service.name in self._models_cache:
-            options = self._models_cache[service.name]
-        else:
-            try:
-                listed, embedded, url, key_env = run_sync(listed_models(service, self._conn))
-            except Exception as exc:  # shown to the user; a fixed list is still offered
-                logger.debug("asking %s for its models failed", service.name, exc_info=True)
-                options = model_options(service.name)
-                heading = (
-                    "No models"
-                    if service.lists_models
-                    else f"{service.display_name} is not reachable"
-                )
-                note = error_html(exc, heading)
-            else:
-                options = model_options(service.name, listed)
-                if service.lists_models:
-                    self._models_cache[service.name] = options
-                if embedded:
-                    note = note_html(f"No {key_env}: the embedded offline engine answers.")
-                elif service.lists_models:
-                    note = note_html(
-                        f"{service.display_name} at {url}: {len(options)} model(s) for this key."
-                    )
+        options, note = model_choices(service, self._conn, self._models_cache, preferred)
         values = [v for _, v in options]
-        if preferred and preferred not in values and service.lists_models:
-            # A model id the caller named is kept even when the listing lacks it (or failed):
-            # the run will say whether the key may call it.
-            options = [*options, (f"{preferred} (not listed)", preferred)]
-            values.append(preferred)
         self.model.options = options
         if preferred in values:
             self.model.value = preferred
@@ -385,7 +356,7 @@ class Panel(w.VBox):  # type: ignore[misc]
         if loop is not None:
             # A kernel (or any async caller): a task on its own loop. The batch awaits the
             # network and does its file and CPU work in threads, so the loop stays free.
-            task = loop.create_task(self._run(path, kwargs, in_kernel=_in_kernel()))
+            task = loop.create_task(self._run(path, kwargs, in_kernel=in_kernel()))
         else:
             # No loop on this thread (a script, a plain test): run on ocrframe's own loop.
             task = asyncio.run_coroutine_threadsafe(
@@ -552,16 +523,6 @@ class Panel(w.VBox):  # type: ignore[misc]
             f"<p>Saved to <code>{shown}</code>; read it back with "
             f"<code>ocrframe.read_parquet({html.escape(repr(target))})</code>.</p>"
         )
-
-
-def _in_kernel() -> bool:
-    """Whether this runs inside an IPython kernel (where tqdm.auto draws a widget)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 def panel(
