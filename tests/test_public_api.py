@@ -8,7 +8,7 @@ from pathlib import Path
 import ocrframe
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-PUBLIC_MODULES = {"widgets", "errors", "cli", "services", "engine", "dask"}
+PUBLIC_MODULES = {"widgets", "errors", "cli", "services", "engine", "dask", "limits"}
 
 
 def _readme_api() -> set[str]:

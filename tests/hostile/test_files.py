@@ -16,6 +16,7 @@ import pytest
 
 import ocrframe
 from ocrframe import _documents
+from ocrframe import _documents as documents
 from ocrframe._batch import run as batch_run
 from ocrframe.errors import InputFileError
 from tests.hostile import inputs
@@ -77,11 +78,11 @@ def test_capsolver_pages_are_rendered_a_window_at_a_time(
     rendered = 0
     sent = 0
     ahead: list[int] = []
-    real = batch_run.page_pngs
+    real = documents.page_pngs
 
     def counting(content: bytes, **kwargs: object) -> list[tuple[int, bytes]]:
         nonlocal rendered
-        result = real(content, **kwargs)  # type: ignore[arg-type]
+        result: list[tuple[int, bytes]] = real(content, **kwargs)  # type: ignore[arg-type]
         rendered += len(result)
         return result
 
@@ -92,7 +93,7 @@ def test_capsolver_pages_are_rendered_a_window_at_a_time(
         task = {"status": "ready", "solution": {"text": "x"}, "taskId": f"t{sent}"}
         return httpx.Response(200, json={"errorId": 0, **task})
 
-    monkeypatch.setattr(batch_run, "page_pngs", counting)
+    monkeypatch.setattr(documents, "page_pngs", counting)
     ex = ocrframe.extract(
         tmp_path / "in",
         service="capsolver",
