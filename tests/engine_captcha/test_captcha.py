@@ -59,7 +59,8 @@ def matrix(steps: list[dict[str, float]]) -> np.ndarray[Any, Any]:
     for t, step in enumerate(steps):
         for char, p in step.items():
             probs[t, 0 if char == "" else 1 + ALPHABET.index(char)] = p
-    return probs / probs.sum(axis=1, keepdims=True)
+    normalised: np.ndarray[Any, Any] = probs / probs.sum(axis=1, keepdims=True)
+    return normalised
 
 
 def spelled(text: str, sure: float = 0.95) -> list[dict[str, float]]:
