@@ -789,7 +789,8 @@ def _close_quietly(semaphore: Any) -> None:
 @contextlib.contextmanager
 def connect(address: str) -> Iterator[Any]:
     """A :class:`distributed.Client` of the scheduler at ``address``, or, for ``local:N``, of a
-    new local cluster of N worker processes (one thread each, no dashboard), closed on exit.
+    new local cluster of N worker processes (one thread each; its dashboard on a free port),
+    closed on exit.
 
     >>> with ocrframe.dask.connect("local:2") as client:  # doctest: +SKIP
     ...     ocrframe.dask.extract("scans/", out="out/scans", client=client)
@@ -800,7 +801,7 @@ def connect(address: str) -> Iterator[Any]:
         if workers is not None:
             target = stack.enter_context(
                 api.LocalCluster(
-                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
                 )
             )
         else:
