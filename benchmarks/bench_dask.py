@@ -194,10 +194,11 @@ def _fake_dataset(root: Path, rows: int, part_rows: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    import ocrframe._cluster_dataset
     import ocrframe.dask
     from ocrframe._frames import SCHEMAS, TABLES
 
-    option = ocrframe.dask.option_key("docai", "invoice", {"host": "embedded"})
+    option = ocrframe._cluster_dataset.option_key("docai", "invoice", {"host": "embedded"})
     schema = SCHEMAS["documents"]
     for start in range(0, rows, part_rows):
         count = min(part_rows, rows - start)
@@ -212,7 +213,7 @@ def _fake_dataset(root: Path, rows: int, part_rows: int) -> None:
             "model": pa.array(["invoice"] * count),
         }
         table = pa.table(columns).cast(schema)
-        name = ocrframe.dask.part_name(option, zip(sources, shas, strict=True))
+        name = ocrframe._cluster_dataset.part_name(option, zip(sources, shas, strict=True))
         for t in TABLES:
             (root / t).mkdir(parents=True, exist_ok=True)
             pq.write_table(table if t == "documents" else SCHEMAS[t].empty_table(), root / t / name)
@@ -220,6 +221,7 @@ def _fake_dataset(root: Path, rows: int, part_rows: int) -> None:
 
 def ledger(rows: int, part_rows: int, repeats: int) -> dict[str, Any]:
     """The cost of the cluster-wide ledger check on a dataset of ``rows`` documents rows."""
+    import ocrframe._cluster_dataset
     import ocrframe.dask
     from ocrframe._frames import ParquetDatasetWriter
 
@@ -229,7 +231,7 @@ def ledger(rows: int, part_rows: int, repeats: int) -> dict[str, Any]:
         reads, choices, writer_scans = [], [], []
         for _ in range(repeats):
             started = time.perf_counter()
-            held = ocrframe.dask.read_ledger(str(root))
+            held = ocrframe._cluster_dataset.read_ledger(str(root))
             ok_here: dict[str, set[str]] = {}
             for (source, sha, _page), status, _part in held:
                 if status == "ok":
@@ -238,7 +240,7 @@ def ledger(rows: int, part_rows: int, repeats: int) -> dict[str, Any]:
             assert len(held) == rows
             started = time.perf_counter()
             new = [(key, "ok", "part-new") for key, _, _ in held[: rows // 10]]
-            gone = ocrframe.dask.supersede(held, new)
+            gone = ocrframe._cluster_dataset.supersede(held, new)
             choices.append(time.perf_counter() - started)
             assert sum(len(v) for v in gone.values()) == rows // 10
             started = time.perf_counter()

@@ -41,39 +41,49 @@ from __future__ import annotations
 
 try:
     import distributed
-    import fsspec
+    import fsspec  # noqa: F401  (its absence gets the message below; _cluster_dataset uses it)
 except ImportError as _missing:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "ocrframe.dask needs Dask's distributed scheduler, which is not installed "
         f"({_missing}); install the extra: pip install 'ocrframe[dask]'"
     ) from _missing
 
-import asyncio
 import contextlib
 import glob
-import hashlib
-import json
 import math
 import os
-import time
 import uuid
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
-
-import httpx
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 import ocrframe.errors as _errors
 from ocrframe._batch import DatasetExtraction, RunSummary, host_of, key_options, make_options
-from ocrframe._frames import SCHEMAS, TABLES, Extraction
-from ocrframe._frames.dataset import _without
-from ocrframe._inputs import PathArg, iter_inputs, sha256_hex
-from ocrframe.errors import ConfigurationError, OcrframeError
-from ocrframe.services._http import default_transport
+from ocrframe._cluster_dataset import (
+    SUFFIX,
+    _chunks,
+    _ClusterExtraction,
+    _filesystem,
+    _remove,
+    option_key,
+    option_of_part,
+    read_dataset,
+    read_ledger,
+    supersede,
+)
+from ocrframe._cluster_worker import (
+    MAX_FAILURES,
+    PacedTransport,
+    _Job,
+    _Partition,
+    _PartResult,
+    _run_partition,
+    _Secret,
+)
+from ocrframe._frames import TABLES
+from ocrframe._inputs import PathArg, iter_inputs
+from ocrframe.errors import ConfigurationError
 
 __all__ = [
     "DEFAULT_PARTITION_SIZE",
@@ -91,14 +101,8 @@ __all__ = [
 #: Files per partition (one task each). Small enough that the last tasks do not keep most of the
 #: cluster idle, large enough that a task's fixed costs (a client, a part file) are spread thin.
 DEFAULT_PARTITION_SIZE = 100
-#: Failed units listed in a ClusterSummary (the documents table has every one).
-MAX_FAILURES = 1000
 
 _OPTION_NAMES = frozenset(make_options.__kwdefaults__ or ())
-_PREFIX = "part-"
-_SUFFIX = ".parquet"
-# (source, sha256 or "", page or "") identifies a document, as the single-machine writer does.
-_DocKey = tuple[str, str, str]
 
 
 @dataclass(slots=True)
@@ -119,427 +123,6 @@ class Tables(NamedTuple):
     items: Any
     taxes: Any
     texts: Any
-
-
-class _Secret:
-    """An API key on its way to the workers: its repr never shows it (task reprs, logs)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: str) -> None:
-        self.value = value
-
-    def __repr__(self) -> str:
-        return "_Secret('***')"
-
-
-@dataclass(frozen=True, slots=True)
-class _Job:
-    """What every partition task of one run needs (small: it travels with each task)."""
-
-    out: str
-    option_key: str
-    options: dict[str, Any]
-    api_key: _Secret | None
-    base_url: str | None
-    embedded: bool
-    cache: bool | str
-    concurrency: int
-    share: int
-    rate_limit: float | None
-    semaphore: Any
-
-
-@dataclass(frozen=True, slots=True)
-class _Partition:
-    index: int
-    #: (absolute path, source) of each file, in listing order.
-    files: tuple[tuple[str, str], ...]
-    #: source -> sha256s the dataset holds as ``ok`` under the same options.
-    known_ok: dict[str, frozenset[str]]
-
-
-@dataclass(slots=True)
-class _PartResult:
-    index: int
-    files: int
-    part: str | None = None
-    rows: list[tuple[_DocKey, str]] = field(default_factory=list)
-    summary: RunSummary = field(default_factory=RunSummary)
-    skipped: int = 0
-    fatal: dict[str, Any] | None = None
-
-
-# --------------------------------------------------------------------------- pure helpers
-
-
-def option_key(service: str, model: str | None, options: dict[str, Any]) -> str:
-    """A short digest of everything that changes an answer: names the parts of one run's options.
-
-    >>> option_key("docai", "invoice", {"host": "embedded", "pages": None}) == option_key(
-    ...     "docai", "invoice", {"pages": None, "host": "embedded"})
-    True
-    """
-    text = json.dumps(
-        {"service": service, "model": model, "options": options},
-        sort_keys=True,
-        separators=(",", ":"),
-        default=str,
-    )
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-def part_name(option: str, contents: Iterable[tuple[str, str | None]]) -> str:
-    """The part's file name: the options' key and a hash of its sorted ``(source, sha256)``.
-
-    >>> part_name("abc", [("b.pdf", "2"), ("a.pdf", "1")]) == part_name("abc", [("a.pdf", "1"),
-    ...     ("b.pdf", "2")])
-    True
-    """
-    digest = hashlib.sha256()
-    for source, sha in sorted({(s, h or "") for s, h in contents}):
-        digest.update(f"{source}\x1f{sha}\x1e".encode())
-    return f"{_PREFIX}{option}-{digest.hexdigest()[:24]}{_SUFFIX}"
-
-
-def option_of_part(name: str) -> str | None:
-    """The options' key in a part name written by :func:`part_name` (None for other parts).
-
-    >>> option_of_part("part-0123456789ab-" + "f" * 24 + ".parquet")
-    '0123456789ab'
-    >>> option_of_part("part-20261121T160000Z-1a2b3c4d-00000.parquet") is None
-    True
-    """
-    stem = name[len(_PREFIX) : -len(_SUFFIX)]
-    head, _, tail = stem.partition("-")
-    hexdigits = set("0123456789abcdef")
-    if len(head) == 12 and len(tail) == 24 and set(head + tail) <= hexdigits:
-        return head
-    return None
-
-
-def supersede(
-    existing: Iterable[tuple[_DocKey, str, str]], new: Iterable[tuple[_DocKey, str, str]]
-) -> dict[str, set[_DocKey]]:
-    """Which rows must leave which part so that each document is there once.
-
-    ``existing`` and ``new``: ``(key, status, part name)``. For a key held more than once the row
-    kept is an ``ok`` one, a new one before an older one, then the greater part name. Returns
-    part name -> keys whose rows go.
-
-    >>> supersede([(("a", "1", ""), "failed", "p1")], [(("a", "1", ""), "ok", "p2")])
-    {'p1': {('a', '1', '')}}
-    >>> supersede([(("a", "1", ""), "ok", "p1")], [(("a", "1", ""), "failed", "p2")])
-    {'p2': {('a', '1', '')}}
-    """
-    best: dict[_DocKey, tuple[tuple[bool, bool, str], str]] = {}
-    losers: dict[str, set[_DocKey]] = {}
-    for is_new, rows in ((False, existing), (True, new)):
-        for key, status, part in rows:
-            rank = (status == "ok", is_new, part)
-            held = best.get(key)
-            if held is None:
-                best[key] = (rank, part)
-                continue
-            loser = part if rank < held[0] else held[1]
-            if rank > held[0]:
-                best[key] = (rank, part)
-            losers.setdefault(loser, set()).add(key)
-    return losers
-
-
-def _chunks(items: Sequence[tuple[str, str]], size: int) -> list[tuple[tuple[str, str], ...]]:
-    return [tuple(items[i : i + size]) for i in range(0, len(items), size)]
-
-
-# --------------------------------------------------------------------------- the dataset
-
-
-def _filesystem(out: str) -> tuple[Any, str]:
-    fs, root = fsspec.core.url_to_fs(out)
-    return fs, cast(str, root).rstrip("/")
-
-
-def _documents_parts(fs: Any, root: str) -> list[str]:
-    if not fs.exists(f"{root}/documents"):
-        return []
-    return sorted(p for p in fs.ls(f"{root}/documents", detail=False) if _is_part(p))
-
-
-def _is_part(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    return name.endswith(_SUFFIX) and not name.startswith((".", "_"))
-
-
-def _arrow_filesystem(fs: Any) -> Any:
-    from fsspec.implementations.local import LocalFileSystem as LocalFS
-    from pyarrow.fs import FSSpecHandler, LocalFileSystem, PyFileSystem
-
-    return LocalFileSystem() if isinstance(fs, LocalFS) else PyFileSystem(FSSpecHandler(fs))
-
-
-def read_dataset(out: str) -> Extraction:
-    """The whole dataset at ``out`` (a folder or an fsspec URL), parts in name order."""
-    import pyarrow.dataset as ds
-
-    fs, root = _filesystem(out)
-    tables: dict[str, pa.Table] = {}
-    for table in TABLES:
-        folder = f"{root}/{table}"
-        parts = (
-            sorted(p for p in fs.ls(folder, detail=False) if _is_part(p))
-            if fs.exists(folder)
-            else []
-        )
-        schema = SCHEMAS[table]
-        if not parts:
-            tables[table] = schema.empty_table()
-            continue
-        data = ds.dataset(parts, format="parquet", filesystem=_arrow_filesystem(fs)).to_table()
-        tables[table] = data.select(schema.names).cast(schema).replace_schema_metadata(None)
-    return Extraction._from_arrow(tables)
-
-
-class _ClusterExtraction(DatasetExtraction):
-    """The dataset a cluster run wrote, read when first used, also from an fsspec URL."""
-
-    def __getattr__(self, name: str) -> Any:
-        if name in TABLES:
-            loaded = read_dataset(self.path)
-            for table in TABLES:
-                setattr(self, table, getattr(loaded, table))
-            return getattr(self, name)
-        raise AttributeError(name)
-
-
-def read_ledger(out: str) -> list[tuple[_DocKey, str, str]]:
-    """Every ``documents`` row of the dataset at ``out``: ``(key, status, part name)``.
-
-    The cluster-wide ledger check reads only these four columns, every part file at once in
-    Arrow's own threads.
-    """
-    import pyarrow.dataset as ds
-
-    fs, root = _filesystem(out)
-    parts = _documents_parts(fs, root)
-    if not parts:
-        return []
-    dataset = ds.dataset(parts, format="parquet", filesystem=_arrow_filesystem(fs))
-    rows: list[tuple[_DocKey, str, str]] = []
-    columns = ["source", "sha256", "page", "status"]
-    for tagged in dataset.scanner(columns=columns).scan_batches():
-        name = tagged.fragment.path.rsplit("/", 1)[-1]
-        cols = tagged.record_batch.to_pydict()
-        rows.extend(
-            ((str(src), sha or "", "" if page is None else str(page)), str(status), name)
-            for src, sha, page, status in zip(
-                cols["source"], cols["sha256"], cols["page"], cols["status"], strict=True
-            )
-        )
-    return rows
-
-
-def _write_atomically(fs: Any, root: str, name: str, tables: dict[str, pa.Table]) -> None:
-    """Write one part (a file per table): temporary dot-names first, then moved, documents last."""
-    token = uuid.uuid4().hex[:8]
-    temps: dict[str, str] = {}
-    for table in TABLES:
-        folder = f"{root}/{table}"
-        fs.makedirs(folder, exist_ok=True)
-        temp = f"{folder}/.{name}.{token}.tmp"
-        with fs.open(temp, "wb") as handle:
-            pq.write_table(tables[table], handle)
-        temps[table] = temp
-    # documents last: once a file's row is there, its fields, items, taxes and texts are too.
-    for table in (*TABLES[1:], TABLES[0]):
-        fs.mv(temps[table], f"{root}/{table}/{name}")
-
-
-def _metadata(table: str, docs: pa.Table, option: str) -> dict[str, str]:
-    def joined(column: str) -> str:
-        values = {str(v) for v in docs.column(column).to_pylist() if v is not None}
-        return ",".join(sorted(values))
-
-    return {
-        "ocrframe.version": _version(),
-        "ocrframe.table": table,
-        "ocrframe.service": joined("service"),
-        "ocrframe.model": joined("model"),
-        "ocrframe.created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "ocrframe.options_key": option,
-    }
-
-
-def _version() -> str:
-    from ocrframe import __version__
-
-    return __version__
-
-
-def _remove(fs: Any, root: str, part: str, keys: set[_DocKey]) -> None:
-    """Rewrite one part without the rows of ``keys`` (atomically, documents last)."""
-    units = {f"{source}\x1f{page}" for source, _, page in keys}
-    kept: dict[str, pa.Table] = {}
-    for table in TABLES:
-        path = f"{root}/{table}/{part}"
-        if not fs.exists(path):
-            kept[table] = SCHEMAS[table].empty_table()
-            continue
-        with fs.open(path, "rb") as handle:
-            data = pq.read_table(handle)
-        kept[table] = _without(table, data, units)
-    _write_atomically(fs, root, part, kept)
-
-
-# --------------------------------------------------------------------------- the worker's side
-
-
-class PacedTransport(httpx.AsyncBaseTransport):
-    """Sends at most ``rate`` requests per second through ``inner``, evenly spaced, no burst.
-
-    A task's share of the cluster's ``rate_limit``: a limiter that started with a full bucket
-    would let every new partition task send its whole share at once, and the cluster's rate would
-    grow with the number of tasks started per second. Spaced requests keep the sum of the shares
-    at any moment, plus at most one request per task.
-    """
-
-    def __init__(self, inner: httpx.AsyncBaseTransport, rate: float) -> None:
-        self._inner = inner
-        self._interval = 1.0 / rate
-        self._next = 0.0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        # No await between reading and moving the next slot: one event loop, no lock needed.
-        now = time.monotonic()
-        wait = self._next - now
-        self._next = max(now, self._next) + self._interval
-        if wait > 0:
-            await asyncio.sleep(wait)
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-def _hash_file(path: str) -> str | None:
-    try:
-        with open(path, "rb") as handle:
-            return sha256_hex(handle.read())
-    except OSError:
-        return None
-
-
-def _with_sources(tables: dict[str, pa.Table], sources: dict[str, str]) -> dict[str, pa.Table]:
-    """The tables with ``source`` as the client listed each file (not as the worker named it)."""
-    renamed = {}
-    for name, table in tables.items():
-        index = table.schema.get_field_index("source")
-        column = [sources.get(s, s) for s in table.column("source").to_pylist()]
-        renamed[name] = table.set_column(
-            index, table.schema.field(index), pa.array(column, type=table.schema.field(index).type)
-        )
-    return renamed
-
-
-def _run_partition(job: _Job, partition: _Partition) -> _PartResult:
-    """One task: the batch engine on one partition's files, then its part of the dataset."""
-    import ocrframe
-
-    result = _PartResult(index=partition.index, files=len(partition.files))
-    todo: list[tuple[str, str]] = []
-    for path, source in partition.files:
-        known = partition.known_ok.get(source)
-        if known and _hash_file(path) in known:
-            result.skipped += 1
-        else:
-            todo.append((path, source))
-    if not todo:
-        return result
-    semaphore = job.semaphore
-    semaphore.acquire()
-    leases = 1
-    try:
-        while leases < job.share and semaphore.acquire(timeout=0):
-            leases += 1
-        listed = list(iter_inputs([path for path, _ in todo]))
-        sources = {item.source: source for item, (_, source) in zip(listed, todo, strict=True)}
-        options = dict(job.options)
-        share = job.rate_limit * leases / job.concurrency if job.rate_limit else None
-        rate: float | None = None
-        if share is not None and job.embedded:
-            rate = share  # in-process: the engine's own limiter (it starts with a full bucket)
-        elif share is not None:
-            options["transport"] = PacedTransport(default_transport(leases + 2), share)
-        try:
-            extraction = ocrframe.extract(
-                [path for path, _ in todo],
-                **options,
-                concurrency=leases,
-                rate_limit=rate,
-                api_key=job.api_key.value if job.api_key is not None else None,
-                base_url=job.base_url,
-                cache=job.cache,
-                progress=False,
-            )
-        except OcrframeError as exc:
-            partial = getattr(exc, "extraction", None)
-            if not exc.fatal_for_run or not isinstance(partial, Extraction):
-                raise
-            extraction = partial
-            result.fatal = {
-                "type": type(exc).__name__,
-                "message": exc.message,
-                "service": getattr(exc, "service", options.get("service", "docai")),
-                "code": exc.code,
-            }
-    finally:
-        for _ in range(leases):
-            semaphore.release()
-    arrow = _with_sources(extraction.to_arrow(), sources)
-    docs = arrow["documents"].to_pydict()
-    result.summary = _summary_of(docs)
-    name = part_name(job.option_key, zip(docs["source"], docs["sha256"], strict=True))
-    arrow = {
-        t: arrow[t].replace_schema_metadata(_metadata(t, arrow["documents"], job.option_key))
-        for t in TABLES
-    }
-    fs, root = _filesystem(job.out)
-    _write_atomically(fs, root, name, arrow)
-    result.part = name
-    result.rows = [
-        ((str(src), sha or "", "" if page is None else str(page)), str(status))
-        for src, sha, page, status in zip(
-            docs["source"], docs["sha256"], docs["page"], docs["status"], strict=True
-        )
-    ]
-    return result
-
-
-def _summary_of(docs: dict[str, list[Any]]) -> RunSummary:
-    summary = RunSummary()
-    for status, code, message, source, page, cached, attempts in zip(
-        docs["status"],
-        docs["error_code"],
-        docs["error_message"],
-        docs["source"],
-        docs["page"],
-        docs["cached"],
-        docs["attempts"],
-        strict=True,
-    ):
-        if status == "ok":
-            summary.ok += 1
-        elif status == "pending":
-            summary.pending += 1
-        else:
-            summary.failed += 1
-            if len(summary.failures) < MAX_FAILURES:
-                where = source if page is None else f"{source} p{page}"
-                summary.failures.append((where, str(code or ""), str(message or "")))
-        if cached is True:
-            summary.cached += 1
-        summary.requests += attempts or 0
-    return summary
 
 
 # --------------------------------------------------------------------------- the client's side
@@ -818,5 +401,5 @@ def tables(out: str | os.PathLike[str]) -> Tables:
     import dask.dataframe as dd
 
     root = os.fspath(out).rstrip("/")
-    frames = [dd.read_parquet(f"{root}/{name}/*{_SUFFIX}") for name in TABLES]
+    frames = [dd.read_parquet(f"{root}/{name}/*{SUFFIX}") for name in TABLES]
     return Tables(*frames)

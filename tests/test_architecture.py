@@ -39,14 +39,8 @@ _PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*|\[\d*\])*$
 MAX_LINES = 560
 # Known exceptions, each with its reason (to be resolved by the module's owner, not hidden):
 # the e-invoice reader answers DocAI's result shape from an embedded XML without the engine's
-# extra (issue 10); its place is beside the DocAI reader in services/, split under the limit.
-# ocrframe.dask (issue 14) arrived as one module of ~800 lines, to be split by concern.
+# extra (issue 10); its place is beside the DocAI reader in services/.
 EXCEPTIONS = {"ocrframe._einvoice": "an offline producer of DocAI answers (issue 10)"}
-SIZE_EXCEPTIONS = {
-    **EXCEPTIONS,
-    "ocrframe.dask": "one module for the cluster run (issue 14)",
-    "ocrframe.services._http": "the transport with the hostile-input guards (issue 12), to split",
-}
 
 
 def _modules() -> Iterator[tuple[str, Path]]:
@@ -137,6 +131,4 @@ def test_one_direction_of_flow() -> None:
 @pytest.mark.parametrize(("name", "path"), list(_client_side()), ids=lambda v: str(v))
 def test_client_side_modules_are_small(name: str, path: Path) -> None:
     lines = len(path.read_text().splitlines())
-    if name in SIZE_EXCEPTIONS:
-        return
     assert lines <= MAX_LINES, f"{name} has {lines} lines"

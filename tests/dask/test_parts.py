@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import ocrframe._cluster_dataset as cd
 import ocrframe.dask as od
 from ocrframe import Extraction
 from ocrframe.errors import ConfigurationError
@@ -16,30 +17,30 @@ KEY = ("a.pdf", "1" * 64, "")
 
 
 def test_a_part_is_named_by_its_options_and_its_content_in_any_order() -> None:
-    option = od.option_key("docai", "invoice", {"host": "embedded", "pages": None})
-    one = od.part_name(option, [("b.pdf", "2"), ("a.pdf", "1")])
-    assert one == od.part_name(option, [("a.pdf", "1"), ("b.pdf", "2")])
-    assert one != od.part_name(option, [("a.pdf", "1"), ("b.pdf", "3")])  # content changed
-    other = od.option_key("docai", "invoice", {"host": "embedded", "pages": "1-1"})
+    option = cd.option_key("docai", "invoice", {"host": "embedded", "pages": None})
+    one = cd.part_name(option, [("b.pdf", "2"), ("a.pdf", "1")])
+    assert one == cd.part_name(option, [("a.pdf", "1"), ("b.pdf", "2")])
+    assert one != cd.part_name(option, [("a.pdf", "1"), ("b.pdf", "3")])  # content changed
+    other = cd.option_key("docai", "invoice", {"host": "embedded", "pages": "1-1"})
     assert other != option
-    assert od.option_of_part(one) == option
-    assert od.option_of_part(od.part_name(other, [("a.pdf", "1")])) == other
+    assert cd.option_of_part(one) == option
+    assert cd.option_of_part(cd.part_name(other, [("a.pdf", "1")])) == other
     # Parts written by a single-machine run carry no options key.
-    assert od.option_of_part("part-20261121T160000000000Z-1a2b3c4d-00000.parquet") is None
+    assert cd.option_of_part("part-20261121T160000000000Z-1a2b3c4d-00000.parquet") is None
 
 
 def test_each_document_keeps_one_row_ok_first_then_the_newer() -> None:
     # A failed row redone: the old part loses it.
-    assert od.supersede([(KEY, "failed", "old")], [(KEY, "ok", "new")]) == {"old": {KEY}}
+    assert cd.supersede([(KEY, "failed", "old")], [(KEY, "ok", "new")]) == {"old": {KEY}}
     # Done before (under other options) and failed now: the ok row stays.
-    assert od.supersede([(KEY, "ok", "old")], [(KEY, "failed", "new")]) == {"new": {KEY}}
+    assert cd.supersede([(KEY, "ok", "old")], [(KEY, "failed", "new")]) == {"new": {KEY}}
     # Both ok: the new answer (the options asked for now) wins.
-    assert od.supersede([(KEY, "ok", "old")], [(KEY, "ok", "new")]) == {"old": {KEY}}
+    assert cd.supersede([(KEY, "ok", "old")], [(KEY, "ok", "new")]) == {"old": {KEY}}
     # Three copies left by earlier runs: one stays.
-    gone = od.supersede([(KEY, "failed", "p1"), (KEY, "ok", "p2"), (KEY, "failed", "p3")], [])
+    gone = cd.supersede([(KEY, "failed", "p1"), (KEY, "ok", "p2"), (KEY, "failed", "p3")], [])
     assert gone == {"p1": {KEY}, "p3": {KEY}}
     other = ("b.pdf", "2" * 64, "")
-    assert od.supersede([(KEY, "ok", "p1")], [(other, "ok", "p2")]) == {}
+    assert cd.supersede([(KEY, "ok", "p1")], [(other, "ok", "p2")]) == {}
 
 
 def test_without_the_extra_the_import_error_names_it() -> None:
@@ -84,19 +85,19 @@ def _answer(file_id: str, total: str) -> dict[str, object]:
 
 def test_parts_written_read_and_trimmed_through_an_fsspec_url() -> None:
     ex = Extraction.from_responses({"a.pdf": _answer("f1", "1.00"), "b.pdf": _answer("f2", "2.50")})
-    fs, root = od._filesystem("memory://ocrframe-dask-test/out")
-    name = od.part_name("0" * 12, [("a.pdf", None), ("b.pdf", None)])
-    od._write_atomically(fs, root, name, ex.to_arrow())
+    fs, root = cd._filesystem("memory://ocrframe-dask-test/out")
+    name = cd.part_name("0" * 12, [("a.pdf", None), ("b.pdf", None)])
+    cd._write_atomically(fs, root, name, ex.to_arrow())
     # Nothing but the part itself: the temporary names were moved into place.
     assert [p.rsplit("/", 1)[-1] for p in fs.ls(f"{root}/fields", detail=False)] == [name]
     url = "memory://ocrframe-dask-test/out"
-    assert sorted(od.read_ledger(url)) == [
+    assert sorted(cd.read_ledger(url)) == [
         (("a.pdf", "", ""), "ok", name),
         (("b.pdf", "", ""), "ok", name),
     ]
-    assert od.read_dataset(url).equals(ex)
-    od._remove(fs, root, name, {("a.pdf", "", "")})
-    left = od.read_dataset(url)
+    assert cd.read_dataset(url).equals(ex)
+    cd._remove(fs, root, name, {("a.pdf", "", "")})
+    left = cd.read_dataset(url)
     assert left.documents["source"].tolist() == ["b.pdf"]
     assert left.fields["value"].tolist() == ["2.50"]
     fs.rm(root, recursive=True)
