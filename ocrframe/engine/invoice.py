@@ -1219,7 +1219,7 @@ def _document_type(
 
 
 def _clean_name(value: str) -> str:
-    # "QualityHosting AG - Uferweg 40-42 - D-63571 Gelnhausen": the name is before the address
+    # "Example Widgets AG - Hauptstr. 1 - D-12345 Musterstadt": the name is before the address
     value = re.split(r"\s[-–|•·]\s", value)[0]
     return value.strip(" ,;:")
 
@@ -1286,14 +1286,14 @@ def _seller(
         v = found["sellerName"][1]
         name = _plausible_name(v.value)
         if name is not None and not _LEGAL_FORM.sub("", name).strip(" &.,-"):
-            # "Lieferant GmbH & Co. KG": the label word was the name's first word
+            # "Anbieter GmbH & Co. KG" under the label "Anbieter": the label was the first word
             name = _plausible_name(v.extra.get("phrase", "")) or name
         if name is not None and v.page == page.number:
             return name, v.page
     lines = [ln for ln in lines_by_page[page.number] if ln.y0 < page.height * 0.35]
     if not lines:
         return None
-    # a name with a legal form ("Coolblue B.V.", "QualityHosting AG") above the buyer's block
+    # a name with a legal form ("Example B.V.", "Muster AG") above the buyer's block
     for ln in lines:
         if any(h.field == "buyerName" for h in _line_hits(ln)):
             break
