@@ -12,6 +12,25 @@ import stamina
 from PIL import Image, ImageDraw
 
 
+def assemble_pdf(objects: list[bytes], *, root: int = 1) -> bytes:
+    """A PDF of ``objects`` (object ``i + 1`` is ``objects[i]``) with a correct xref table."""
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        root,
+        xref,
+    )
+    return bytes(out)
+
+
 def tiny_pdf(*texts: str, size: tuple[int, int] = (200, 50)) -> bytes:
     """A born-digital PDF with one page per text (Helvetica, a text layer DocAI's `text` reads)."""
     n = len(texts)
@@ -29,20 +48,7 @@ def tiny_pdf(*texts: str, size: tuple[int, int] = (200, 50)) -> bytes:
             b"/Resources << /Font << /F1 3 0 R >> >> >>" % (size[0], size[1], 5 + 2 * i)
         )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
+    return assemble_pdf(objects)
 
 
 def tiny_png(text: str, size: tuple[int, int] = (120, 40)) -> bytes:

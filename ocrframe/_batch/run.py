@@ -81,6 +81,26 @@ class Outcome:
     local: bool = False
 
 
+def _ended(
+    started: float,
+    attempts: int,
+    submitted_at: datetime | None,
+    *,
+    response: dict[str, Any] | None = None,
+    error_code: str | None = None,
+    error_message: str | None = None,
+) -> Outcome:
+    """How a unit ended after ``attempts`` sends, timed from ``started`` (time.monotonic)."""
+    return Outcome(
+        response=response,
+        error_code=error_code,
+        error_message=error_message,
+        attempts=attempts,
+        submitted_at=submitted_at,
+        elapsed_s=time.monotonic() - started,
+    )
+
+
 @dataclass(slots=True)
 class _Unit:
     item: InputFile
@@ -214,8 +234,7 @@ class Run(Calls):
                     # Checked between pages, never within one: a unit once started ends as
                     # its own retries and request deadline say, and every unit one row.
                     message = (
-                        f"the file's {budget:g} s (file_timeout) ran out before this page "
-                        "was sent"
+                        f"the file's {budget:g} s (file_timeout) ran out before this page was sent"
                     )
                     await self._emit(unit, Outcome(error_code=FILE_TIMEOUT, error_message=message))
                 else:
@@ -350,22 +369,20 @@ class Run(Calls):
             return session.submit(content, source=source)
 
         try:
-            answer = await self.call_with_retries(
-                call, attempts=attempts, on_answer=session.settle
-            )
+            answer = await self.call_with_retries(call, attempts=attempts, on_answer=session.settle)
         except StillRunning as running:
             return self._pending_outcome(unit, running.answer, attempts[0], submitted_at, started)
         except OcrframeError as exc:
             if exc.fatal_for_run:
                 self.abort(exc)
             last = exc.answer if isinstance(exc, AnswerRefused) else None
-            return Outcome(
+            return _ended(
+                started,
+                attempts[0],
+                submitted_at,
                 response=last,
                 error_code=exc.code,
                 error_message=exc.message,
-                attempts=attempts[0],
-                submitted_at=submitted_at,
-                elapsed_s=time.monotonic() - started,
             )
         unit_id = self.service.read(answer).id if session.deferred(answer) else None
         if unit_id is not None:
@@ -378,12 +395,7 @@ class Run(Calls):
             task.add_done_callback(self._background.discard)
             return Outcome(response=answer, deferred=True)
         self._store(unit, answer)
-        return Outcome(
-            response=answer,
-            attempts=attempts[0],
-            submitted_at=submitted_at,
-            elapsed_s=time.monotonic() - started,
-        )
+        return _ended(started, attempts[0], submitted_at, response=answer)
 
     def _remember_pending(self, unit: _Unit, unit_id: str) -> None:
         if self.cache is not None:
@@ -406,12 +418,7 @@ class Run(Calls):
         unit_id = self.service.read(answer).id
         if unit_id is not None:
             self._remember_pending(unit, unit_id)
-        return Outcome(
-            response=answer,
-            attempts=attempts,
-            submitted_at=submitted_at,
-            elapsed_s=time.monotonic() - started,
-        )
+        return _ended(started, attempts, submitted_at, response=answer)
 
     async def _collect(
         self,
@@ -429,32 +436,27 @@ class Run(Calls):
         except AnswerRefused as exc:
             if self.cache is not None:
                 self.cache.drop_pending(unit.key)
-            return Outcome(
+            return _ended(
+                started,
+                attempts,
+                submitted_at,
                 response=exc.answer,
                 error_code=exc.code,
                 error_message=exc.message,
-                attempts=attempts,
-                submitted_at=submitted_at,
-                elapsed_s=time.monotonic() - started,
             )
         except OcrframeError as exc:
-            return Outcome(
+            return _ended(
+                started,
+                attempts,
+                submitted_at,
                 response=placeholder,
                 error_code=exc.code,
                 error_message=exc.message,
-                attempts=attempts,
-                submitted_at=submitted_at,
-                elapsed_s=time.monotonic() - started,
             )
         if item is None:
             return self._pending_outcome(unit, placeholder, attempts, submitted_at, started)
         self._store(unit, item)
-        return Outcome(
-            response=item,
-            attempts=attempts,
-            submitted_at=submitted_at,
-            elapsed_s=time.monotonic() - started,
-        )
+        return _ended(started, attempts, submitted_at, response=item)
 
     async def _collect_later(
         self,

@@ -8,24 +8,12 @@ from __future__ import annotations
 import struct
 import zlib
 
+from tests.makers import assemble_pdf
+
 
 def pdf(objects: list[bytes], *, root: int = 1) -> bytes:
     """A PDF of ``objects`` (object ``i + 1`` is ``objects[i]``) with a correct xref table."""
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        root,
-        xref,
-    )
-    return bytes(out)
+    return assemble_pdf(objects, root=root)
 
 
 def _stream(data: bytes, extra: bytes = b"") -> bytes:
