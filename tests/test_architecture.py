@@ -7,7 +7,8 @@
   engine is found through ``ocrframe._embedded`` only.
 - ``ocrframe._frames`` never imports the batch engine, and nothing in it imports it back in a
   cycle; the batch engine never imports the CLI or the widgets.
-- No module of the client side is over about 500 lines.
+- No module of the client side is over about 500 lines, and neither is any module of the
+  engine's invoice reader (``ocrframe.engine.invoice`` and every engine module it imports).
 """
 
 from __future__ import annotations
@@ -132,3 +133,30 @@ def test_one_direction_of_flow() -> None:
 def test_client_side_modules_are_small(name: str, path: Path) -> None:
     lines = len(path.read_text().splitlines())
     assert lines <= MAX_LINES, f"{name} has {lines} lines"
+
+
+def _reader_modules() -> list[tuple[str, Path]]:
+    """``ocrframe.engine.invoice`` and the engine modules it imports, at any depth."""
+    paths = dict(_modules())
+    seen: dict[str, Path] = {}
+    todo = ["ocrframe.engine.invoice"]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in paths:
+            continue
+        seen[name] = paths[name]
+        imported = imports_of(paths[name].read_text())
+        todo.extend(m for m in imported if m.startswith("ocrframe.engine"))
+    return sorted(seen.items())
+
+
+def test_the_reader_modules_are_found() -> None:
+    names = {name for name, _ in _reader_modules()}
+    assert {"ocrframe.engine.invoice", "ocrframe.engine.labels", "ocrframe.engine.types"} <= names
+    assert "ocrframe.engine.app" not in names
+
+
+@pytest.mark.parametrize(("name", "path"), _reader_modules(), ids=lambda v: str(v))
+def test_invoice_reader_modules_are_small(name: str, path: Path) -> None:
+    lines = len(path.read_text().splitlines())
+    assert lines <= MAX_LINES, f"{name} has {lines} lines: split it by concern"

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from ocrframe.engine.invoice import extract_invoice
 from ocrframe.engine.receipt import is_receipt, receipt_currency, receipt_seller, receipt_total
-from tests.engine_invoice.test_invoice_layout import make_page, values
+from tests.engine_invoice.pagemaker import make_page, values
 
 
 def test_the_total_is_the_one_cash_minus_change_agrees_with() -> None:

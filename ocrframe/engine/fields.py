@@ -1,0 +1,303 @@
+"""Header values: where a label's value is, and what it must look like.
+
+A label's value is the rest of its phrase or the next phrases on the same line up to the next
+label, else the phrase just below it, aligned with it (:func:`value_candidates`). Each
+candidate is parsed by the field's kind (:func:`parse_kind`): a date, an amount (the last
+amount up to the next label: "Tax 15% on 112.90   16.94" -> 16.94), an identifier, a name.
+Numeric dates are day first unless the document shows a month-first date or is in US dollars
+(:func:`reads_month_first`). Also the document's currency and type.
+
+Example::
+
+    parse_kind("amount", "19 % | 285,00", month_first=False)   # ("285.00", {"percentage": ...})
+
+Pure and deterministic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from ocrframe.engine.hits import Hit, line_hits
+from ocrframe.engine.labels import DOCUMENT_TYPES
+from ocrframe.engine.layout import Line, gapped_text, label_token, line_phrases
+from ocrframe.engine.normalize import (
+    find_amounts,
+    find_currency_marks,
+    find_dates,
+    find_percentages,
+    format_amount,
+    format_percentage,
+)
+from ocrframe.engine.types import Page
+
+__all__ = [
+    "MARKED_ID",
+    "Value",
+    "document_currency",
+    "document_type",
+    "first_date",
+    "is_qualified",
+    "lone_date_at_top",
+    "parse_kind",
+    "reads_month_first",
+    "value_candidates",
+]
+
+
+@dataclass
+class Value:
+    value: str
+    page: int
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _strip_dates(text: str) -> str:
+    for f in reversed(find_dates(text)):
+        text = text[: f.start] + " " * (f.end - f.start) + text[f.end :]
+    return text
+
+
+def parse_kind(kind: str, text: str, month_first: bool) -> tuple[str, dict[str, str]] | None:
+    text = text.strip()
+    text = re.sub(r"^(?:[:#\s]|[-–](?!\s?\d))+", "", text)  # a minus before digits stays
+    if not text:
+        return None
+    if kind == "date":
+        dates = find_dates(text, month_first=month_first)
+        if dates and dates[0].start <= 3 and isinstance(dates[0].value, date):
+            return dates[0].value.isoformat(), {}
+        return None
+    if kind == "amount":
+        pcts = find_percentages(text)
+        masked = _strip_dates(text)
+        for p in pcts:
+            masked = masked[: p.start] + " " * (p.end - p.start) + masked[p.end :]
+        amounts = [a for a in find_amounts(masked) if isinstance(a.value, Decimal)]
+        # an amount is a number with decimals or a currency mark; bare integers only when alone
+        good = [a for a in amounts if a.has_decimals or a.has_currency]
+        if not good and len(amounts) == 1:
+            good = amounts
+        if not good:
+            return None
+        chosen = good[-1]
+        extra = {}
+        if pcts:
+            extra["percentage"] = format_percentage(Decimal(str(pcts[0].value)))
+        assert isinstance(chosen.value, Decimal)
+        return format_amount(chosen.value), extra
+    if kind == "id":
+        tokens = text.split()
+        for i, tok in enumerate(tokens[:4]):
+            clean = tok.strip(":;,()")
+            if label_token(clean) in ("no", "nr", "#", "number", "num", "n", "du", "of"):
+                continue
+            if re.search(r"\d", clean) and len(clean) >= 3 and not find_dates(clean):
+                prev = tokens[i - 1] if i > 0 else ""
+                if re.fullmatch(r"[A-Z]{1,2}", prev):
+                    clean = f"{prev} {clean}"
+                clean = re.sub(r"^(?:[Nn][°º]|[Nn][Oo]\.|[Nn][Rr]\.|#)\s*", "", clean)
+                return clean.strip("."), {}
+            if re.search(r"\d", clean) and len(clean) >= 3:
+                return None
+        return None
+    if kind in ("text", "name"):
+        value = re.sub(r"\s+", " ", text).strip(" :;,")
+        if not value or not re.search(r"[^\W\d_]", value):
+            return None
+        if kind == "name" and len(value) > 80:
+            return None
+        return value, {}
+    return None
+
+
+def reads_month_first(pages: Sequence[Page]) -> bool:
+    """US-style numeric dates: where the document shows a date that can only be month-first, or
+    shows no telling date and is in US dollars."""
+    votes = Counter[bool]()
+    for page in pages:
+        for word in page.words:
+            m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", word.text.strip(",.;"))
+            if m:
+                a, b = int(m.group(1)), int(m.group(2))
+                if b > 12 >= a:
+                    votes[True] += 1
+                elif a > 12 >= b:
+                    votes[False] += 1
+    if votes[True] == votes[False] == 0:
+        # nothing tells: US-dollar documents write the month first, when dollars are the
+        # document's main currency mark (not a stray "$" on a receipt in ringgit)
+        words = [w.text for page in pages for w in page.words]
+        dollars = sum("$" in t or t.strip(".,:") == "USD" for t in words)
+        others = sum(bool(_OTHER_MONEY.search(t)) for t in words)
+        return dollars > others
+    return votes[True] > votes[False]
+
+
+_OTHER_MONEY = re.compile(r"^(?:RM|MYR|EUR|GBP|INR|SGD|CHF)\b|^RM\d|[€£₹]")
+
+
+def value_candidates(hit: Hit, kind: str, lines: list[Line]) -> list[str]:
+    """Texts where ``hit``'s value may be: the same line to the right, then just below."""
+    out: list[str] = []
+    line = hit.phrase.line
+    h = line.height
+    hits = line_hits(line)
+    # the rest of the label's phrase, up to the next label in it
+    stop = min(
+        (h.start for h in hits if h.phrase is hit.phrase and h.start >= hit.end),
+        default=len(hit.phrase.words),
+    )
+    rest_words = hit.phrase.words[hit.end : stop]
+    rest = " ".join(w.text for w in rest_words)
+    end_x = rest_words[-1].x1 if rest_words else hit.x1
+    stop_x = min((h.x0 for h in hits if h.x0 > end_x), default=1e9)
+    if stop < len(hit.phrase.words):
+        stop_x = min(stop_x, hit.phrase.words[stop].x0)
+    right = [p for p in line_phrases(line) if p.x0 > end_x + 0.5 and p.x1 < stop_x + 0.5]
+    right_text = " ".join(p.text for p in right)
+    if kind == "amount":
+        # the last amount up to the next label: "Tax 15% on $112.90   $16.94"
+        if rest.strip(" :") or right:
+            # words a column gap apart are separate values: "19  285,00" is a rate and an
+            # amount, never 19285.00
+            columns = " | ".join(
+                [gapped_text(rest_words), *(gapped_text(p.words) for p in right)]
+            ).strip(" |")
+            out.append(columns)
+    else:
+        colon = hit.phrase.words[hit.end - 1].text.endswith(":") or rest.lstrip().startswith(":")
+        if kind == "name" and not colon and len(rest_words) > 3:
+            return out  # a label word inside a sentence, not a heading over a name
+        if rest.strip(" :") and (kind != "name" or colon):
+            # a name right after its label only with a colon between ("Seller: ACME"); else
+            # the label's words run on into a heading ("Seller trade name")
+            out.append(rest)
+        if right and kind in ("name", "text"):
+            # a name far to the right belongs to another column (the buyer beside the seller)
+            # unless the label ends in a colon: a key/value table with its values far right
+            if right[0].x0 - end_x < 12 * h or colon:
+                out.append(right[0].text)
+        elif right:
+            out.append(right_text)
+    # below: the next line, aligned with the label
+    index = next((k for k, ln in enumerate(lines) if ln is line), -1)
+    x0, x1 = hit.x0 - 2, max(hit.x1, end_x) + 2
+    for below in lines[index + 1 : index + 4]:
+        # centres, not box edges: OCR boxes are padded and overlap their neighbours
+        if below.cy - line.cy > 3.5 * h:
+            break
+        if below.cy < line.cy + 0.6 * h:
+            continue
+        aligned = [p.text for p in line_phrases(below) if min(p.x1, x1) - max(p.x0, x0) > 0]
+        if aligned:
+            out.extend(aligned)
+            break
+    return out
+
+
+# After a bare title: an optional code in brackets, a number marker, the identifier.
+MARKED_ID = re.compile(
+    r"^\s*(?:[^\W\d_]+\s+){0,2}(?:\(\w+\)\s*)?(?:nr\.?|no\.?|n[°º]|#|nummer|number|num[eé]ro)\s*:?\s*(\S+)",
+    re.IGNORECASE,
+)
+
+# Words that make a number or date label name another document: "N° de facture associée",
+# "Original invoice no.", "Bezug auf Rechnung Nr." - the referenced invoice, not this one.
+_QUALIFIERS = frozenset(
+    {
+        "associee", "associe", "associated", "related", "original", "referenced",
+        "corrected", "previous", "precedente", "initiale", "ursprungliche", "ursprunglichen",
+        "bezug", "bezugnehmend", "vorherige", "korrigierte", "origine", "d'origine",
+    }
+)  # fmt: skip
+
+
+def is_qualified(hit: Hit) -> bool:
+    """Whether a label's own words (up to its colon) say it names another document."""
+    for word, token in zip(hit.phrase.words, hit.phrase.tokens, strict=True):
+        if token in _QUALIFIERS:
+            return True
+        if word.text.endswith(":"):
+            break
+    return False
+
+
+def first_date(
+    pages: Sequence[Page], lines_by_page: dict[int, list[Line]], month_first: bool
+) -> Value | None:
+    """The first date printed anywhere, outside lines labelled as another date."""
+    for page in pages:
+        for line in lines_by_page[page.number]:
+            if any(h.field in ("dueDate", "_other") for h in line_hits(line)):
+                continue
+            dates = find_dates(line.text, month_first=month_first)
+            if dates and isinstance(dates[0].value, date):
+                return Value(dates[0].value.isoformat(), page.number)
+    return None
+
+
+def lone_date_at_top(
+    pages: Sequence[Page], lines_by_page: dict[int, list[Line]], month_first: bool
+) -> Value | None:
+    """A date printed on its own line near the top of page 1, without a label: the issue date
+    under a title ("Invoice 103767" / "February 17, 2026")."""
+    if not pages:
+        return None
+    page = pages[0]
+    for line in lines_by_page[page.number]:
+        if line.y0 > 0.3 * page.height:
+            break
+        if line_hits(line):
+            continue
+        dates = find_dates(line.text, month_first=month_first)
+        if len(dates) == 1 and isinstance(dates[0].value, date):
+            rest = line.text[: dates[0].start] + line.text[dates[0].end :]
+            if not re.search(r"\w", rest):
+                return Value(dates[0].value.isoformat(), page.number)
+    return None
+
+
+def document_currency(lines_by_page: dict[int, list[Line]]) -> tuple[str, int] | None:
+    score: Counter[str] = Counter()
+    first_page: dict[str, int] = {}
+    for number, lines in lines_by_page.items():
+        for line in lines:
+            for code, near_number in find_currency_marks(line.text):
+                score[code] += 3 if near_number else 1
+                first_page.setdefault(code, number)
+    if not score:
+        return None
+    code, _ = max(score.items(), key=lambda kv: (kv[1], kv[0] == "EUR"))
+    return code, first_page[code]
+
+
+_DOC_TYPE_KEYS = sorted(DOCUMENT_TYPES, key=len, reverse=True)
+_DOC_TYPE_RE = re.compile(
+    r"(?<![a-z])(" + "|".join(re.escape(k) for k in _DOC_TYPE_KEYS) + r")(?![a-z])"
+)
+
+
+def document_type(
+    pages: Sequence[Page], lines_by_page: dict[int, list[Line]]
+) -> tuple[str, int] | None:
+    if not pages:
+        return None
+    first = pages[0].number
+    best: tuple[float, str] | None = None
+    for line in lines_by_page[first][:40]:
+        folded = " ".join(label_token(w.text) for w in line.words)
+        m = _DOC_TYPE_RE.search(folded)
+        key = m.group(1) if m else None
+        if key is None and sum(len(w.text) <= 2 for w in line.words) >= 4:
+            # letter-spaced titles: "I N V O I C E"
+            spaced = folded.replace(" ", "")
+            key = next((k for k in _DOC_TYPE_KEYS if spaced.startswith(k.replace(" ", ""))), None)
+        if key is not None and (best is None or line.height > best[0]):
+            best = (line.height, DOCUMENT_TYPES[key])
+    return (best[1], first) if best else None

@@ -1,0 +1,313 @@
+"""Line items: tables found by their header row and read by its columns.
+
+A table's header is a row of known column labels (a description and at least two numeric
+columns); its rows are read by the header's columns. A row with a description but no numbers
+continues the description above it; a totals label ends the table (a section's subtotal does
+not). A table that runs to the bottom of a page goes on at the top of the next page if that
+page has no header.
+
+Example::
+
+    items, used = read_tables({1: group_lines(page)})
+    items[0]   # [{"pageNumber": 1, "key": "description", "value": "Widget"}, ...]
+
+Pure and deterministic.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ocrframe.engine.hits import COLUMN_INDEX, find_hits, line_hits, totals_label
+from ocrframe.engine.labels import TOTALS_FIELDS
+from ocrframe.engine.layout import Line, line_phrases
+from ocrframe.engine.normalize import (
+    find_amounts,
+    find_percentages,
+    format_amount,
+    format_percentage,
+)
+from ocrframe.engine.types import Word
+
+__all__ = ["items_net_sum", "read_tables"]
+
+
+@dataclass
+class _Column:
+    key: str
+    x0: float
+    x1: float
+
+
+_NUMERIC_KEYS = ("quantity", "unitPrice", "taxRate", "totalPriceExclTax", "totalPriceInclTax")
+
+
+def _find_header(line: Line) -> list[_Column] | None:
+    """The columns of a table header row, left to right, or None if ``line`` is not one."""
+    if "header" in line.cache:
+        cached: list[_Column] | None = line.cache["header"]
+        return cached
+    line.cache["header"] = None
+    phrases = line_phrases(line, gap_factor=0.9)
+    hits = sorted(find_hits(phrases, COLUMN_INDEX), key=lambda h: h.x0)
+    covered: dict[int, int] = {}
+    for h in hits:
+        covered[id(h.phrase)] = covered.get(id(h.phrase), 0) + h.end - h.start
+    for h in hits:
+        words = len([t for t in h.phrase.tokens if t])
+        if words > 3 and covered[id(h.phrase)] < 0.5 * words:
+            return None  # label words inside a sentence
+    # two description-like columns ("Artikel", "Omschrijving"): the more specific one is the
+    # description, the other a code
+    descriptions = [h for h in hits if h.field == "description"]
+    main_desc = min(descriptions, key=lambda h: h.rank) if descriptions else None
+    columns: list[_Column] = []
+    seen: set[str] = set()
+    for hit in hits:
+        key = hit.field
+        if key == "description" and hit is not main_desc:
+            key = "_code"
+        if key in seen:
+            # a second amount or tax column: the incl.-tax amount, the tax amount
+            if key == "totalPriceExclTax" and "totalPriceInclTax" not in seen:
+                key = "totalPriceInclTax"
+            elif key == "taxRate":
+                key = "_taxAmount"
+            else:
+                key = "_other"
+        seen.add(key)
+        columns.append(_Column(key, hit.x0, hit.x1))
+    numeric = [c for c in columns if c.key in _NUMERIC_KEYS]
+    if main_desc is None or len(numeric) < 2:
+        return None
+    line.cache["header"] = columns
+    return columns
+
+
+def _assign(columns: list[_Column], word: Word) -> str | None:
+    """The column a row's word belongs to: numbers by overlap with their header, text by the
+    description column's span (from its header to the next column)."""
+    desc_index = next(i for i, c in enumerate(columns) if c.key == "description")
+    desc = columns[desc_index]
+    desc_end = columns[desc_index + 1].x0 if desc_index + 1 < len(columns) else 1e9
+    desc_start = desc.x0 - 15
+    if desc_index > 0:
+        desc_start = max(desc_start, min(desc.x0, columns[desc_index - 1].x1 + 4))
+    in_desc = desc_start <= word.x0 and word.x1 <= desc_end - 2
+    best, best_overlap = None, 0.0
+    for c in columns:
+        if c.key == "description":
+            continue
+        overlap = min(word.x1, c.x1 + 4) - max(word.x0, c.x0 - 4)
+        if overlap > best_overlap:
+            best, best_overlap = c.key, overlap
+    if in_desc:
+        return "description"
+    if best is not None:
+        return best
+    if desc_start <= word.x0 < desc_end:
+        return "description"
+    # right-aligned numbers wider than their header: the column whose right edge is nearest
+    after = [c for c in columns if c.x0 >= desc_end - 1]
+    if not after or word.x0 < desc_end:
+        return None
+    return min(after, key=lambda c: abs(word.x1 - c.x1)).key
+
+
+def _assign_line(columns: list[_Column], words: list[Word]) -> list[str | None]:
+    """Columns of a row's words; a thousands group written with a space ("9 464,24") stays in
+    the column of the digits that follow it."""
+    keys = [_assign(columns, w) for w in words]
+    for k in range(len(words) - 2, -1, -1):
+        word, nxt = words[k], words[k + 1]
+        if (
+            re.fullmatch(r"-?\d{1,3}", word.text)
+            and re.fullmatch(r"\d{3}(?:[.,]\d{1,2})?", nxt.text)
+            and nxt.x0 - word.x1 < 0.8 * max(word.height, nxt.height)
+            and keys[k + 1] not in (None, "description")
+        ):
+            keys[k] = keys[k + 1]
+    return keys
+
+
+def read_tables(
+    lines_by_page: dict[int, list[Line]],
+) -> tuple[list[list[dict[str, Any]]], set[int]]:
+    """Item rows of every table; and the ids of the lines they used (headers included).
+
+    A table that runs to the bottom of a page goes on at the top of the next page when that
+    page has no header of its own.
+    """
+    items: list[list[dict[str, Any]]] = []
+    used: set[int] = set()
+    carry: list[_Column] | None = None
+    for page, lines in lines_by_page.items():
+        i = 0
+        if carry is not None and not any(_find_header(ln) for ln in lines):
+            rows, i, open_end = _table_rows(lines, 0, carry, page, used, carried=True)
+            items += rows
+            carry = carry if open_end else None
+        else:
+            carry = None
+        while i < len(lines):
+            columns = _find_header(lines[i])
+            if columns is None:
+                i += 1
+                continue
+            used.add(id(lines[i]))
+            rows, i, open_end = _table_rows(lines, i + 1, columns, page, used, carried=False)
+            items += rows
+            carry = columns if open_end else None
+    return items, used
+
+
+def _table_rows(
+    lines: list[Line],
+    i: int,
+    columns: list[_Column],
+    page: int,
+    used: set[int],
+    *,
+    carried: bool,
+) -> tuple[list[list[dict[str, Any]]], int, bool]:
+    """Rows of one table from ``lines[i]`` on: (items, index after the table, whether the table
+    ran to the end of the page without a totals line)."""
+    items: list[list[dict[str, Any]]] = []
+    current: dict[str, list[str]] | None = None
+    after_subtotal = False
+    last_y = lines[i - 1].y1 if i > 0 else -1e9
+    pitch = lines[i - 1].height * 1.2 if i > 0 else 1.0
+    while i < len(lines):
+        line = lines[i]
+        if not carried and line.y0 - last_y > max(6 * pitch, 60):
+            # far below the last row: the table ended, or it goes on over the page's footer
+            return items, i, not any(totals_label(ln) for ln in lines[i:])
+        if not re.search(r"\w", line.text):
+            i += 1
+            continue
+        if _find_header(line) is not None:
+            return items, i, False
+        totals = totals_label(line)
+        cells: dict[str, list[str]] = {}
+        for word, key in zip(line.words, _assign_line(columns, line.words), strict=True):
+            if key:
+                cells.setdefault(key, []).append(word.text)
+        numbers = {
+            k for k, v in cells.items() if k != "description" and find_amounts(" ".join(v))
+        }
+        if carried and not items and totals is None and (
+            line_hits(line) or not cells.get("description")
+        ):
+            i += 1  # the top of a continued page: its own header lines, not rows
+            continue
+        hits = line_hits(line)
+        if totals is None and hits and hits[0].phrase.x0 <= line.words[0].x0 and hits[0].start == 0:
+            # a line that starts with a label ("Page 1 of 2", "Invoice No: 7") is not a row
+            used.add(id(line))
+            i += 1
+            continue
+        if totals is not None and not re.search(r"\d", line.text):
+            # a label without a number ("excl. MwSt." under a column title): not a row
+            used.add(id(line))
+            i += 1
+            continue
+        if totals is not None:
+            if totals == "netAmount" and not _is_final_subtotal(lines, i, columns):
+                # a section's subtotal: the table goes on below it
+                after_subtotal = True
+                current = None
+                used.add(id(line))
+                last_y = line.y1
+                i += 1
+                continue
+            return items, i, False
+        has_amount = bool(numbers & {"unitPrice", "totalPriceExclTax", "totalPriceInclTax"})
+        if has_amount and not cells.get("description"):
+            return items, i, False  # amounts without a description: a totals row
+        if has_amount:
+            current = {k: list(v) for k, v in cells.items()}
+            items.append(_row_cells(current, page))
+            after_subtotal = False
+        elif (
+            current is not None
+            and not after_subtotal
+            and cells.get("description")
+            and not numbers
+            and line.y0 - last_y < 2.2 * line.height
+        ):
+            current.setdefault("description", []).append("\n" + " ".join(cells["description"]))
+            items[-1] = _row_cells(current, page)
+        else:
+            # a line with numbers but no price (a bundle's part), or far below: the
+            # description above is complete
+            current = None
+        used.add(id(line))
+        last_y = line.y1
+        i += 1
+    return items, i, True
+
+
+def _is_final_subtotal(lines: list[Line], i: int, columns: list[_Column]) -> bool:
+    """A section's subtotal has more item rows below it; the final one has totals or nothing."""
+    if sum(h.field in TOTALS_FIELDS for h in line_hits(lines[i])) > 1:
+        return True
+    for line in lines[i + 1 : i + 5]:
+        if totals_label(line) is not None:
+            return True
+        keys = {_assign(columns, w) for w in line.words}
+        if "description" in keys and keys & {"totalPriceExclTax", "totalPriceInclTax", "unitPrice"}:
+            return False
+    return True
+
+
+def _row_cells(cells: dict[str, list[str]], page: int) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+
+    def add(key: str, value: str) -> None:
+        out.append({"pageNumber": page, "key": key, "value": value})
+
+    desc = " ".join(cells.get("description", [])).replace(" \n", "\n").strip()
+    if desc:
+        add("description", desc)
+    for key in ("quantity", "unitPrice", "totalPriceExclTax", "totalPriceInclTax"):
+        text = " ".join(cells.get(key, []))
+        if not text:
+            continue
+        amounts = [a for a in find_amounts(_strip_pct(text)) if isinstance(a.value, Decimal)]
+        if not amounts:
+            continue
+        value = amounts[-1].value
+        assert isinstance(value, Decimal)
+        if key == "quantity":
+            add(key, format_percentage(value))
+        else:
+            add(key, format_amount(value))
+    rate_text = " ".join(cells.get("taxRate", []))
+    if rate_text:
+        pcts = find_percentages(rate_text)
+        if pcts:
+            add("taxRate", format_percentage(Decimal(str(pcts[0].value))))
+        else:
+            nums = find_amounts(rate_text)
+            if len(nums) == 1 and isinstance(nums[0].value, Decimal) and nums[0].value < 100:
+                add("taxRate", format_percentage(nums[0].value))
+    return out
+
+
+def _strip_pct(text: str) -> str:
+    for p in reversed(find_percentages(text)):
+        text = text[: p.start] + text[p.end :]
+    return text
+
+
+def items_net_sum(items: list[list[dict[str, Any]]]) -> Decimal | None:
+    """The sum of the line items' net amounts, when every item has one."""
+    amounts = [
+        next((c["value"] for c in row if c["key"] == "totalPriceExclTax"), None) for row in items
+    ]
+    if not amounts or any(a is None for a in amounts):
+        return None
+    return sum((Decimal(a) for a in amounts if a is not None), Decimal(0))
