@@ -23,7 +23,7 @@ from typing import Any
 
 from ocrframe.engine.hits import COLUMN_INDEX, find_hits, line_hits, totals_label
 from ocrframe.engine.labels import TOTALS_FIELDS
-from ocrframe.engine.layout import Line, line_phrases
+from ocrframe.engine.layout import Line, line_phrases, line_tokens
 from ocrframe.engine.normalize import (
     find_amounts,
     find_percentages,
@@ -51,6 +51,8 @@ def _find_header(line: Line) -> list[_Column] | None:
         cached: list[_Column] | None = line.cache["header"]
         return cached
     line.cache["header"] = None
+    if sum(t in COLUMN_INDEX for t in line_tokens(line)) < 3:
+        return None  # a description and two numeric columns: three labels at least
     phrases = line_phrases(line, gap_factor=0.9)
     hits = sorted(find_hits(phrases, COLUMN_INDEX), key=lambda h: h.x0)
     covered: dict[int, int] = {}

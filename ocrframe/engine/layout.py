@@ -34,40 +34,35 @@ __all__ = [
     "group_lines",
     "label_token",
     "line_phrases",
+    "line_tokens",
 ]
 
 
-@dataclass
+@dataclass(eq=False)
 class Line:
-    """Words on one text line of a page, left to right."""
+    """Words on one text line of a page, left to right (never changed once grouped)."""
 
     page: int
     words: list[Word]
     # phrases and label hits, computed once per line
     cache: dict[str, Any] = field(default_factory=dict)
+    # the geometry and the text, read again and again by every field's search: set once
+    y0: float = field(init=False, repr=False)
+    y1: float = field(init=False, repr=False)
+    cy: float = field(init=False, repr=False)
+    height: float = field(init=False, repr=False)
+    text: str = field(init=False, repr=False)
 
-    @property
-    def y0(self) -> float:
-        return min(w.y0 for w in self.words)
-
-    @property
-    def y1(self) -> float:
-        return max(w.y1 for w in self.words)
-
-    @property
-    def cy(self) -> float:
-        return sum(w.cy for w in self.words) / len(self.words)
-
-    @property
-    def height(self) -> float:
-        return median(w.height for w in self.words)
-
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
+    def __post_init__(self) -> None:
+        words = self.words
+        self.y0 = min(w.y0 for w in words)
+        self.y1 = max(w.y1 for w in words)
+        self.cy = sum(w.cy for w in words) / len(words)
+        self.height = median(w.height for w in words)
+        self.text = " ".join(w.text for w in words)
 
 
-@dataclass
+@dataclass(eq=False)
 class Phrase:
     """A run of words on a line without a column-sized gap."""
 
@@ -88,13 +83,20 @@ class Phrase:
         return " ".join(w.text for w in self.words)
 
 
+_GLUED = (
+    re.compile(r"^([^\W\d_][\w.\-]*:)(\S+)$"),  # "Date:31/12/2017"
+    re.compile(r"^([^\W\d_]{3,})(\d{1,2}[./-]\d{1,2}[./-]\d{2,4})$"),  # "date16.09.2026"
+    re.compile(r"^([Nn][°º]|[Nn][Oo]\.|#)(\S*\d\S*)$"),  # "n°562044387", "#A-12"
+)
+_DIGIT = re.compile(r"\d")
+
+
 def _split_glued(word: Word) -> list[Word]:
     """``"Date:31/12/2017"`` -> ``"Date:"``, ``"31/12/2017"`` (OCR often drops the space)."""
-    m = re.match(r"^([^\W\d_][\w.\-]*:)(\S+)$", word.text) or re.match(
-        r"^([^\W\d_]{3,})(\d{1,2}[./-]\d{1,2}[./-]\d{2,4})$", word.text  # "date16.09.2026"
-    ) or re.match(
-        r"^([Nn][°º]|[Nn][Oo]\.|#)(\S*\d\S*)$", word.text  # "n°562044387", "#A-12"
-    )
+    text = word.text
+    if ":" not in text and not _DIGIT.search(text):
+        return [word]  # each form has a colon or a digit: most words have neither
+    m = _GLUED[0].match(text) or _GLUED[1].match(text) or _GLUED[2].match(text)
     if not m:
         return [word]
     left, right = m.group(1), m.group(2)
@@ -152,17 +154,23 @@ def _chain(words: list[Word]) -> list[list[Word]]:
     for word in words:
         best: list[Word] | None = None
         best_score = 0.0
+        wx0, wy0, wy1 = word.x0, word.y0, word.y1
+        wh = wy1 - wy0
         slot = int(word.cy // step)
         for near in (slot - 2, slot - 1, slot, slot + 1, slot + 2):
             for line in buckets.get(near, ()):
                 last = line[-1]
-                overlap = min(word.y1, last.y1) - max(word.y0, last.y0)
-                score = overlap / max(1e-6, min(word.height, last.height))
-                if word.x0 < last.x1 - 0.6 * max(word.height, last.height) and score < 0.8:
+                overlap = min(wy1, last.y1) - max(wy0, last.y0)
+                if overlap <= 0:
+                    continue  # no overlap scores nothing
+                lh = last.y1 - last.y0
+                score = overlap / max(1e-6, min(wh, lh))
+                tall = max(wh, lh)
+                if wx0 < last.x1 - 0.6 * tall and score < 0.8:
                     continue
                 # a far-away word only joins a line it is well aligned with
-                gap = word.x0 - last.x1
-                need = 0.5 if gap < 4 * max(word.height, last.height) else 0.65
+                gap = wx0 - last.x1
+                need = 0.5 if gap < 4 * tall else 0.65
                 if score >= need and score > best_score:
                     best, best_score = line, score
         if best is None:
@@ -214,28 +222,37 @@ def label_token(text: str) -> str:
 
 
 def line_phrases(line: Line, gap_factor: float = 1.2) -> list[Phrase]:
+    """The line's phrases: its words split where a gap is wider than ``gap_factor`` times the
+    smaller of the two words' heights (computed once per line and factor)."""
     key = f"phrases{gap_factor}"
-    if key not in line.cache:
-        line.cache[key] = _make_phrases(line, gap_factor)
-    result: list[Phrase] = line.cache[key]
+    result: list[Phrase] | None = line.cache.get(key)
+    if result is None:
+        result = line.cache[key] = _make_phrases(line, gap_factor)
     return result
 
 
+def line_tokens(line: Line) -> list[str]:
+    """The label tokens (:func:`label_token`) of the line's words, computed once per line."""
+    tokens: list[str] | None = line.cache.get("tokens")
+    if tokens is None:
+        tokens = line.cache["tokens"] = [label_token(w.text) for w in line.words]
+    return tokens
+
+
 def _make_phrases(line: Line, gap_factor: float) -> list[Phrase]:
+    words = line.words
+    tokens = line_tokens(line)
     out: list[Phrase] = []
-    current: list[Word] = []
-    for word in line.words:
-        if current:
-            gap = word.x0 - current[-1].x1
-            h = max(1.0, min(word.height, current[-1].height))
-            if gap > gap_factor * h:
-                out.append(Phrase(line, current))
-                current = []
-        current.append(word)
-    if current:
-        out.append(Phrase(line, current))
-    for phrase in out:
-        phrase.tokens = [label_token(w.text) for w in phrase.words]
+    start = 0
+    for k in range(1, len(words)):
+        prev, word = words[k - 1], words[k]
+        gap = word.x0 - prev.x1
+        h = max(1.0, min(word.y1 - word.y0, prev.y1 - prev.y0))
+        if gap > gap_factor * h:
+            out.append(Phrase(line, words[start:k], tokens[start:k]))
+            start = k
+    if words:
+        out.append(Phrase(line, words[start:], tokens[start:]))
     return out
 
 

@@ -49,6 +49,8 @@ class Found:
 
 def fold(text: str) -> str:
     """Lower case without accents, for comparing labels: ``"Échéance"`` -> ``"echeance"``."""
+    if text.isascii():
+        return text.lower()  # nothing to decompose: the same, at a fraction of the cost
     text = unicodedata.normalize("NFKD", text.replace("ß", "ss"))
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
 
@@ -325,18 +327,24 @@ def find_currency_marks(text: str) -> list[tuple[str, bool]]:
     Each with whether it sat next to a number (a stronger sign of the document's currency).
     """
     out: list[tuple[str, bool]] = []
-    for m in re.finditer(
-        r"(US\$|€|\$|£|₹|¥|zł|(?<![A-Za-z])Rs\.?(?=\s?-?\d)|(?<![A-Za-z])[A-Z]{3}(?![A-Za-z]))",
-        text,
-    ):
+    for m in _CURRENCY_MARK.finditer(text):
         token = m.group(1)
         code = token if token in _CURRENCY_CODES else _CURRENCY_SYMBOLS.get(token.lower())
         if code is None:
             continue
         near = text[max(0, m.start() - 2) : m.end() + 2]
-        out.append((code, bool(re.search(r"\d", near))))
+        out.append((code, bool(_DIGIT.search(near))))
     folded = fold(text)
-    for word, code in _CURRENCY_WORDS.items():
-        if re.search(rf"(?<![a-z]){word}(?![a-z])", folded):
+    for word, code in _CURRENCY_WORD_MARKS:
+        if word.search(folded):
             out.append((code, False))
     return out
+
+
+_CURRENCY_MARK = re.compile(
+    r"(US\$|€|\$|£|₹|¥|zł|(?<![A-Za-z])Rs\.?(?=\s?-?\d)|(?<![A-Za-z])[A-Z]{3}(?![A-Za-z]))"
+)
+_DIGIT = re.compile(r"\d")
+_CURRENCY_WORD_MARKS = [
+    (re.compile(rf"(?<![a-z]){word}(?![a-z])"), code) for word, code in _CURRENCY_WORDS.items()
+]
