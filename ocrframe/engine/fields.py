@@ -63,6 +63,14 @@ def _strip_dates(text: str) -> str:
     return text
 
 
+def _is_date(token: str) -> bool:
+    """A token that is a date and nothing more ("2024-03-01"), not an identifier that holds
+    one ("RE-2024-03-01-7", "INV/2024/01/15")."""
+    return any(
+        not re.search(r"\w", token[: d.start] + token[d.end :]) for d in find_dates(token)
+    )
+
+
 def parse_kind(kind: str, text: str, month_first: bool) -> tuple[str, dict[str, str]] | None:
     text = text.strip()
     text = re.sub(r"^(?:[:#\s]|[-–](?!\s?\d))+", "", text)  # a minus before digits stays
@@ -97,7 +105,7 @@ def parse_kind(kind: str, text: str, month_first: bool) -> tuple[str, dict[str, 
             clean = tok.strip(":;,()")
             if label_token(clean) in ("no", "nr", "#", "number", "num", "n", "du", "of"):
                 continue
-            if re.search(r"\d", clean) and len(clean) >= 3 and not find_dates(clean):
+            if re.search(r"\d", clean) and len(clean) >= 3 and not _is_date(clean):
                 prev = tokens[i - 1] if i > 0 else ""
                 if re.fullmatch(r"[A-Z]{1,2}", prev):
                     clean = f"{prev} {clean}"
@@ -174,6 +182,10 @@ def value_candidates(hit: Hit, kind: str, lines: list[Line]) -> list[str]:
         colon = hit.phrase.words[hit.end - 1].text.endswith(":") or rest.lstrip().startswith(":")
         if kind == "name" and not colon and len(rest_words) > 3:
             return out  # a label word inside a sentence, not a heading over a name
+        if hit.field == "buyerName" and not colon and rest_words:
+            # a heading of more words ("Client nom commercial", "Customer details"): the
+            # recipient's block under it is read by parties.find_buyer, past its contact line
+            return out
         if rest.strip(" :") and (kind != "name" or colon):
             # a name right after its label only with a colon between ("Seller: ACME"); else
             # the label's words run on into a heading ("Seller trade name")
@@ -203,7 +215,7 @@ def value_candidates(hit: Hit, kind: str, lines: list[Line]) -> list[str]:
 
 # After a bare title: an optional code in brackets, a number marker, the identifier.
 MARKED_ID = re.compile(
-    r"^\s*(?:[^\W\d_]+\s+){0,2}(?:\(\w+\)\s*)?(?:nr\.?|no\.?|n[°º]|#|nummer|number|num[eé]ro)\s*:?\s*(\S+)",
+    r"^\s*(?:[^\W\d_][\w'’-]*\s+){0,2}(?:\(\w+\)\s*)?(?:nr\.?|no\.?|n[°º]|#|nummer|number|num[eé]ro)\s*:?\s*(\S+)",
     re.IGNORECASE,
 )
 

@@ -165,6 +165,10 @@ def _label_ok(hit: Hit, hits: Sequence[Hit] = ()) -> bool:
     nxt = hit.phrase.words[hit.end].text if hit.end < len(hit.phrase.words) else ""
     if last.endswith(":") or nxt.startswith(":"):
         return True
+    if hit.field == "_partyName":
+        return False  # "Name" inside a heading ("Client nom commercial"): a key only with ":"
+    if _titled_number(hit):
+        return True
     before = hit.start - 1
     while before >= 0 and not re.search(r"[^\W\d_]", tokens[before]):
         if re.search(r"\d", tokens[before]):
@@ -179,6 +183,19 @@ def _label_ok(hit: Hit, hits: Sequence[Hit] = ()) -> bool:
     )
 
 
+# Words that mark the number after them: "Nr.", "No", "N°", "#", "Nummer", "numéro".
+_NUMBER_MARKS = frozenset({"no", "nr", "#", "nummer", "number", "numero"})
+
+
+def _titled_number(hit: Hit) -> bool:
+    """A document's title word followed by a number mark, anywhere in its phrase: "Selbst
+    ausgestellte Rechnung (389) Nr. 12", "Ihre Gutschrift Nr. 12"."""
+    tokens = hit.phrase.tokens
+    if hit.field != "invoiceNumber" or " ".join(tokens[hit.start : hit.end]) not in TITLE_WORDS:
+        return False
+    return any(t in _NUMBER_MARKS for t in tokens[hit.end : hit.end + 3])
+
+
 def totals_label(line: Line) -> str | None:
     for hit in line_hits(line):
         if hit.field in TOTALS_FIELDS:
@@ -187,4 +204,9 @@ def totals_label(line: Line) -> str | None:
 
 
 # Document titles that double as invoice-number labels ("Invoice INV-7"), weakly.
-TITLE_WORDS = frozenset({"invoice", "rechnung", "facture", "factuur", "faktura", "gutschrift"})
+TITLE_WORDS = frozenset(
+    {
+        "invoice", "rechnung", "facture", "factuur", "faktura", "gutschrift", "avoir",
+        "rechnungskorrektur",
+    }
+)  # fmt: skip

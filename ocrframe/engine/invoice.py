@@ -49,7 +49,7 @@ from ocrframe.engine.items import items_net_sum, read_tables
 from ocrframe.engine.labels import FIELD_KINDS
 from ocrframe.engine.layout import Line, extract_text_lines, group_lines, line_phrases
 from ocrframe.engine.normalize import find_dates, find_percentages, format_amount, format_percentage
-from ocrframe.engine.parties import clean_name, find_seller, party_of
+from ocrframe.engine.parties import find_buyer, find_seller, party_of
 from ocrframe.engine.receipt import is_receipt, receipt_currency, receipt_seller, receipt_total
 from ocrframe.engine.totals import TOTAL_FIELDS, Candidate, choose_totals
 from ocrframe.engine.types import Page
@@ -165,7 +165,9 @@ def extract_invoice(pages: list[Page]) -> dict[str, Any]:
                 # an invoice number label's phrase often carries the date: "Facture n° 12 du
                 # 02 Juillet 2015"
                 if hit.field == "invoiceNumber" and "invoiceDate" not in found and rank < 100:
-                    dates = find_dates(text, month_first=month_first)
+                    # after the number: an identifier may hold a date of its own
+                    after = text[text.find(value) + len(value) :] if value in text else text
+                    dates = find_dates(after, month_first=month_first)
                     if dates and isinstance(dates[0].value, date):
                         found["_numberDate"] = (0, Value(dates[0].value.isoformat(), page.number))
                 break
@@ -241,6 +243,9 @@ def extract_invoice(pages: list[Page]) -> dict[str, Any]:
         seller = (receipt["sellerName"], pages[0].number)
     if seller is not None:
         emit("sellerName", seller[0], seller[1])
-    if "buyerName" in found:
-        emit("buyerName", clean_name(found["buyerName"][1].value), found["buyerName"][1].page)
+    # a receipt names no buyer but by a label: no address block of its own is looked for
+    unlabelled = pages if receipt is None else []
+    buyer = find_buyer(found, unlabelled, lines_by_page, seller[0] if seller else None)
+    if buyer is not None:
+        emit("buyerName", buyer[0], buyer[1])
     return {"fieldList": fields, "itemList": items, "taxList": taxes}

@@ -27,7 +27,7 @@ from ocrframe.engine.layout import Line, label_token, line_phrases
 from ocrframe.engine.normalize import fold
 from ocrframe.engine.types import Page
 
-__all__ = ["clean_name", "find_seller", "party_of", "plausible_name"]
+__all__ = ["clean_name", "find_buyer", "find_seller", "party_of", "plausible_name"]
 
 
 _SELLER_HEADING = re.compile(
@@ -36,7 +36,8 @@ _SELLER_HEADING = re.compile(
 )
 _BUYER_HEADING = re.compile(
     r"(?<![a-z])(?:kaufer|buyer|customer|client|acheteur|kunde|rechnungsempfanger|"
-    r"leistungsempfanger|empfanger|destinataire|klant|bill to|invoice to)(?![a-z])"
+    r"leistungsempfanger|empfanger|destinataire|klant|bill to|invoice to|"
+    r"kunden(?:adresse|anschrift)|rechnungs(?:adresse|anschrift))(?![a-z])"
 )
 
 
@@ -172,4 +173,156 @@ def find_seller(
         name = plausible_name(first.text)
         if name is not None:
             return name, page.number
+    # a letter's head without labels: the recipient's address window at the left, the
+    # sender's address block beside it at the right
+    top = [ln for ln in lines_by_page[page.number] if ln.y0 < page.height * 0.5]
+    blocks = sorted(_address_blocks(top, None))
+    if len(blocks) >= 2:
+        (_, left_y, _), (right_x, right_y, right) = blocks[0], blocks[-1]
+        if right_x > page.width * 0.4 and abs(right_y - left_y) < 3 * body:
+            return right, page.number
     return None
+
+
+# ----------------------------------------------------------------------------------------------
+# The buyer
+
+
+# "58 rue de la mer", "1, rue ...", "12 Main Street"; "38000 Grenoble", "DE 37073 Ort",
+# "D-12345 Ort"; "Gartenstraße 12", "Station Road, 21": an address line, never a name
+_ADDRESS = re.compile(
+    r"^\d{1,5}[a-z]?\b,?\s+[^\W\d_]"
+    r"|^(?:[A-Z]{1,2}[- ]?)?\d{4,5}\s+[^\W\d_]"
+    r"|(?:stra(?:ss|ß)e|str\.|weg|allee|platz|gasse|ring|damm|street|road|avenue|lane|drive)"
+    r"\b[.,]?\s*\d",
+    re.IGNORECASE,
+)
+# a postcode and a town, the last line of an address block: "75002 Paris", "D-10115 Berlin";
+# "Leeds LS1 4DY", "Boston, MA 02110"
+_POSTCODE_LINE = re.compile(
+    r"^(?:[A-Z]{1,2}[- ]?)?\d{4,5}\s+[^\W\d_]"
+    r"|^[^\W\d_][\w .'-]*,?\s+(?:[A-Z]{2}\s+\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2})$"
+)
+# the contact person's or the channel's line of a party's block, not the party's name
+_CONTACT = re.compile(
+    r"(?<![a-z])(?:contact|kontakt|ansprechpartner|attn|z\.\s?hd|tel|telefon|phone|fax|"
+    r"e-?mail|mobile?|handy|attention)(?![a-z])"
+)
+
+
+def _name_line(text: str) -> str | None:
+    """``text`` as a party's name, or None when it is an address, a contact or not a name."""
+    if _ADDRESS.search(text) or _CONTACT.search(fold(text)):
+        return None
+    if all(any(c.isdigit() for c in word) for word in text.split()):
+        return None  # "REF0215": an identifier, not a name
+    return plausible_name(text)
+
+
+def find_buyer(
+    found: dict[str, tuple[int, Value]],
+    pages: Sequence[Page],
+    lines_by_page: dict[int, list[Line]],
+    seller: str | None,
+) -> tuple[str, int] | None:
+    """The recipient: the value of a buyer label when it is a name (not an address line); else
+    the first name under a recipient heading ("Adresse du client", "Rechnungsempfänger",
+    "Bill to"), past a contact line; else the first line of the leftmost address block (a
+    name, street and postcode lines, without a label: a letter's address window) at the top
+    of page 1 that is not the seller's."""
+    if "buyerName" in found:
+        v = found["buyerName"][1]
+        name = _name_line(clean_name(v.value))
+        if name is not None:
+            return name, v.page
+    if not pages:
+        return None
+    page = pages[0]
+    lines = [ln for ln in lines_by_page[page.number] if ln.y0 < page.height * 0.5]
+    name = _under_heading(lines)
+    if name is None:
+        name = _window_block(lines, page.width, seller)
+    return (name, page.number) if name is not None else None
+
+
+def _under_heading(lines: list[Line]) -> str | None:
+    for index, line in enumerate(lines):
+        for phrase in line_phrases(line):
+            text = phrase.text
+            if len(phrase.words) > 4 or any(c.isdigit() for c in text):
+                continue
+            if ":" in text.rstrip(":") or not _BUYER_HEADING.search(fold(text)):
+                continue  # a key and its value ("Client: ACME") is the labels' business
+            name = _below(lines, index, phrase.x0, phrase.x1, line.height)
+            if name is not None:
+                return name
+    return None
+
+
+def _below(lines: list[Line], index: int, x0: float, x1: float, h: float) -> str | None:
+    """The first name in the block under a heading at ``x0..x1``: lines close below each other,
+    their phrase aligned with the heading's start, up to the first address line."""
+    last_y = lines[index].y1
+    for line in lines[index + 1 : index + 7]:
+        if line.y0 - last_y > 2.5 * h:
+            break
+        aligned = [p for p in line_phrases(line) if abs(p.x0 - x0) <= 2 * h]
+        if not aligned:
+            continue
+        last_y = line.y1
+        text = clean_name(aligned[0].text)
+        if _ADDRESS.search(text):
+            return None  # the address begins: the name was not there
+        name = _name_line(text)
+        if name is not None:
+            return name
+    return None
+
+
+def _window_block(lines: list[Line], width: float, seller: str | None) -> str | None:
+    blocks = _address_blocks(lines, seller)
+    if not blocks:
+        return None
+    x0, _, name = min(blocks)
+    return name if x0 < width * 0.5 else None
+
+
+def _address_blocks(lines: list[Line], sender: str | None) -> list[tuple[float, float, str]]:
+    """Unlabelled address blocks (a name over street and postcode lines): (x0, y0, name) of
+    each, its name the block's first line that is a name, not a contact and not ``sender``'s
+    (whose one-line address a letter prints over the recipient's window)."""
+    blocks: list[tuple[float, float, str]] = []
+    for index, line in enumerate(lines):
+        for phrase in line_phrases(line):
+            if not _POSTCODE_LINE.search(phrase.text):
+                continue
+            for x0, y0, text in _block_above(lines, index, phrase.x0, phrase.x1):
+                name = _name_line(clean_name(text))
+                if name is None or (sender is not None and fold(name) == fold(sender)):
+                    continue
+                blocks.append((x0, y0, name))
+                break  # the block's first name: the party's, not its contact's
+    return blocks
+
+
+def _block_above(
+    lines: list[Line], index: int, x0: float, x1: float
+) -> list[tuple[float, float, str]]:
+    """The lines of the address block that ends at ``lines[index]`` (its phrase at
+    ``x0..x1``), top first: (x0, y0, text) of the lines close above it, aligned left or right
+    with it, in the same size of type, up to five."""
+    h = lines[index].height
+    out: list[tuple[float, float, str]] = []
+    below_y = lines[index].y0
+    for k in range(index - 1, max(-1, index - 6), -1):
+        line = lines[k]
+        if below_y - line.y1 > 1.5 * h or not 0.75 * h <= line.height <= 1.33 * h:
+            break  # a gap, or another size of type (the sender's line over a window)
+        aligned = [
+            p for p in line_phrases(line) if abs(p.x0 - x0) <= h or abs(p.x1 - x1) <= h
+        ]
+        if not aligned:
+            break
+        out.append((aligned[0].x0, line.y0, aligned[0].text))
+        below_y = line.y0
+    return out[::-1]

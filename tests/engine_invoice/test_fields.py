@@ -169,3 +169,36 @@ def test_text_dump_pages_keep_their_columns() -> None:
     assert got["invoiceDate"] == "2021-01-01"
     assert got["grossAmount"] == "12.30"
     assert got["currency"] == "PLN"
+
+
+def test_a_title_word_after_other_words_with_its_number_mark() -> None:
+    page = make_page([(40, [(60, "Selbst ausgestellte Rechnung (389) Nr. 4711 vom 02.03.2024")])])
+    got = values(extract_invoice([page]))
+    assert got["invoiceNumber"] == "4711" and got["invoiceDate"] == "2024-03-02"
+    # a title word after other words without a number mark is prose, not a label
+    prose = make_page([(40, [(60, "Bitte begleichen Sie die Rechnung 4711 bald")])])
+    assert "invoiceNumber" not in values(extract_invoice([prose]))
+
+
+def test_an_identifier_that_holds_a_date_is_not_a_date() -> None:
+    assert parse_kind("id", "FA-2023-12-01-7", month_first=False) == ("FA-2023-12-01-7", {})
+    assert parse_kind("id", "2023-12-01", month_first=False) is None
+    # the issue date after such a number is the one after it, not the one inside it
+    page = make_page([(40, [(60, "Facture d'acompte (386) N° FA-2023-12-01-7 du 15/01/2024")])])
+    got = values(extract_invoice([page]))
+    assert got["invoiceNumber"] == "FA-2023-12-01-7" and got["invoiceDate"] == "2024-01-15"
+
+
+@pytest.mark.parametrize(
+    ("label", "number"),
+    [
+        ("Avoir N° :", "AV-0042"),
+        ("N° facture :", "FA-0042"),
+        ("Gutschrift Nr.", "G-0042"),
+        ("Rechnungs-Nummer:", "R-0042"),
+        ("Document number:", "D-0042"),
+    ],
+)
+def test_number_labels_of_credit_notes_and_documents(label: str, number: str) -> None:
+    page = make_page([(40, [(60, label), (300, number)]), (60, [(60, "Total"), (300, "10,00")])])
+    assert values(extract_invoice([page]))["invoiceNumber"] == number

@@ -58,3 +58,64 @@ def test_a_seller_label_that_is_the_first_word_of_the_name() -> None:
         ]
     )
     assert values(extract_invoice([page]))["sellerName"] == "Lieferant GmbH & Co. KG"
+
+
+def test_the_name_under_a_recipient_heading_past_its_contact_line() -> None:
+    page = make_page(
+        [
+            (40, [(60, "Beispiel Werkstatt GmbH"), (330, "Adresse du client")]),
+            (54, [(330, "À l'attention de Marie Exemple")]),
+            (68, [(330, "Atelier Modèle SARL")]),
+            (82, [(330, "12 rue des Lilas")]),
+            (96, [(330, "75002 Paris")]),
+            (140, [(60, "Facture N° :"), (300, "FA-7")]),
+        ]
+    )
+    got = values(extract_invoice([page]))
+    assert got["buyerName"] == "Atelier Modèle SARL"
+    assert got["sellerName"] == "Beispiel Werkstatt GmbH"
+
+
+def test_an_unlabelled_address_window_gives_the_buyer() -> None:
+    page = make_page(
+        [
+            (40, [(360, "Beispiel Werkstatt GmbH")]),
+            (120, [(50, "Beispiel Werkstatt GmbH · Hauptstraße 1 · 10115 Berlin")]),
+            (134, [(50, "Kunde Handel AG")]),
+            (148, [(50, "Gartenweg 12")]),
+            (162, [(50, "50667 Köln")]),
+            (220, [(50, "Rechnung Nr. 4711")]),
+        ]
+    )
+    got = values(extract_invoice([page]))
+    assert got["buyerName"] == "Kunde Handel AG"
+    assert got["sellerName"] == "Beispiel Werkstatt GmbH"
+
+
+def test_an_address_line_is_never_the_buyer() -> None:
+    page = make_page(
+        [
+            (40, [(60, "Invoice no: A-1")]),
+            (80, [(60, "Bill to:")]),
+            (94, [(60, "12 Main Street")]),
+            (108, [(60, "Springfield, IL 62704")]),
+            (150, [(60, "N° de client : REF0215")]),
+        ]
+    )
+    assert "buyerName" not in values(extract_invoice([page]))
+
+
+def test_two_address_blocks_side_by_side_recipient_left_sender_right() -> None:
+    # no label and no legal form names either party: the letter's layout does
+    page = make_page(
+        [
+            (40, [(60, "Invoice 552211")]),
+            (110, [(60, "Example Trading Company"), (470, "Sample Works")]),
+            (124, [(60, "21 Station Road"), (465, "Hofweg 12")]),
+            (138, [(60, "Leeds LS1 4DY"), (460, "20095 Hamburg")]),
+            (300, [(300, "Total"), (480, "10.00")]),
+        ]
+    )
+    got = values(extract_invoice([page]))
+    assert got["buyerName"] == "Example Trading Company"
+    assert got["sellerName"] == "Sample Works"

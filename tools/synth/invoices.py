@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 LANGUAGES = ("en", "de", "fr")
-LAYOUTS = ("classic", "stacked", "two-column", "totals-box")
+LAYOUTS = ("classic", "stacked", "two-column", "totals-box", "key-value", "window")
 FONTS = ("Helvetica", "Times", "Courier", "DejaVuSans", "DejaVuSerif")
 _DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 _CENT = Decimal("0.01")
@@ -776,6 +776,10 @@ def _draw(cv: _Canvas, spec: InvoiceSpec) -> None:
             cv.text(margin + 150, y, value, size=9, bold=True)
             y += 16
         y += 30
+    elif spec.layout == "key-value":
+        y = _key_value_header(cv, spec, margin, colon)
+    elif spec.layout == "window":
+        y = _window_header(cv, spec, margin, meta)
     else:  # totals-box
         seller_block(margin, 55)
         cv.text(w - margin, 55, _label(spec, "title"), size=16, bold=True, align="right")
@@ -875,6 +879,100 @@ def _draw(cv: _Canvas, spec: InvoiceSpec) -> None:
         cv.text(margin, y + 10, f"{_label(spec, 'terms')}{colon} {spec.payment_terms}", size=8)
     footer()
     cv.c.showPage()
+
+
+# The kinds of invoice a key/value rendering names in its title, with their type codes: the
+# title word first or after other words ("Selbst ausgestellte Rechnung (389) Nr. 12 vom ...").
+_KV_TITLES = {
+    "en": (("Invoice", "380"), ("Self-billed invoice", "389"), ("Partial invoice", "326")),
+    "de": (("Rechnung", "380"), ("Selbst ausgestellte Rechnung", "389"), ("Teilrechnung", "326")),
+    "fr": (("Facture", "380"), ("Facture d'acompte", "386"), ("Facture rectificative", "384")),
+}  # fmt: skip
+_KV_WORDS = {
+    "en": {"no": "No.", "of": "of", "currency": "Currency", "name": "Name",
+           "address": "Address", "seller": "Seller", "buyer": "Buyer"},
+    "de": {"no": "Nr.", "of": "vom", "currency": "Währung", "name": "Name",
+           "address": "Anschrift", "seller": "Verkäufer", "buyer": "Käufer"},
+    "fr": {"no": "N°", "of": "du", "currency": "Devise", "name": "Nom",
+           "address": "Adresse", "seller": "Vendeur", "buyer": "Acheteur"},
+}  # fmt: skip
+# A recipient heading over an address window, and the contact line printed first in it.
+_WINDOW_HEADINGS = {
+    "en": ("Customer address", "Attn. {person}"),
+    "de": ("Kundenadresse", "z. Hd. {person}"),
+    "fr": ("Adresse du client", "À l'attention de {person}"),
+}
+
+
+def _key_value_header(cv: _Canvas, spec: InvoiceSpec, margin: float, colon: str) -> float:
+    """An e-invoice visualisation's header: the number in the title, then a two-column
+    key/value table with its values far right of the keys, then party blocks (heading, then
+    "Name:" and "Address:" keys)."""
+    words = _KV_WORDS[spec.language]
+    kind, code = _KV_TITLES[spec.language][spec.label_style % 3]
+    date_text = format_date(spec.issue_date, spec)
+    cv.text(margin, 50, f"{kind} ({code}) {words['no']} {spec.invoice_number} "
+            f"{words['of']} {date_text}", size=13, bold=True)  # fmt: skip
+    value_x = margin + 240
+    rows = [(words["currency"], spec.currency)]
+    if spec.due_date is not None:
+        rows.append((_label(spec, "due"), format_date(spec.due_date, spec)))
+    y = 80.0
+    for key, value in rows:
+        cv.text(margin, y, key + colon, size=9)
+        cv.text(value_x, y, value, size=9)
+        y += 13
+    for heading, name, address in (
+        (words["seller"], spec.seller_name, spec.seller_address),
+        (words["buyer"], spec.buyer_name, spec.buyer_address),
+    ):
+        y += 18
+        cv.text(margin, y, heading, size=10, bold=True)
+        y += 14
+        cv.text(margin, y, words["name"] + colon, size=9)
+        cv.text(value_x, y, name, size=9)
+        y += 13
+        cv.text(margin, y, words["address"] + colon, size=9)
+        for line in address:
+            cv.text(value_x, y, line, size=9)
+            y += 13
+    return y + 25
+
+
+def _window_header(
+    cv: _Canvas, spec: InvoiceSpec, margin: float, meta: list[tuple[str, str]]
+) -> float:
+    """A letter's header: the seller at the top right, the return address over an unlabelled
+    address window at the left (with a heading and a contact line first, in one style of
+    three), and the invoice's keys in a grid of boxes, each value under its key."""
+    w = cv.width
+    cv.text(w - margin, 50, spec.seller_name, size=14, bold=True, align="right")
+    y = 66.0
+    for line in spec.seller_address:
+        cv.text(w - margin, y, line, size=9, align="right")
+        y += 11
+    cv.text(margin, 120, " · ".join((spec.seller_name, *spec.seller_address)), size=6)
+    y = 136.0
+    if spec.label_style == 2:
+        heading, contact = _WINDOW_HEADINGS[spec.language]
+        cv.text(margin, y, heading, size=8, bold=True)
+        y += 12
+        cv.text(margin, y, contact.format(person=_PEOPLE[len(spec.buyer_name) % len(_PEOPLE)]))
+        y += 12
+    cv.text(margin, y, spec.buyer_name, size=10)
+    y += 12
+    for line in spec.buyer_address:
+        cv.text(margin, y, line, size=10)
+        y += 12
+    cv.text(margin, 215, _label(spec, "title"), size=16, bold=True)
+    box_w, box_h = 110.0, 30.0
+    x0 = w - margin - box_w * len(meta)
+    for i, (label, value) in enumerate(meta):
+        x = x0 + i * box_w
+        cv.rect(x, 190, x + box_w, 190 + box_h)
+        cv.text(x + 4, 200, label, size=7)
+        cv.text(x + 4, 214, value, size=9, bold=True)
+    return 250.0
 
 
 def _table_columns(cv: _Canvas, spec: InvoiceSpec) -> list[tuple[str, float, str]]:
