@@ -26,6 +26,7 @@ def test_printed_pages_of_the_einvoices_dev_half() -> None:
     assert len(paths) >= 20, f"the e-invoices are not at {REALDATA} (set OCRFRAME_REALDATA)"
     score = run_set(paths)
     # measured 2026-12-01 on this half: 100 % number, total, net, tax; 92 % issue date; 96 % seller
+    # (100 % from 2026-12-02); buyer 100 % from 2026-12-02 (33 % before the recipient's block)
     floors = {
         "invoice_number": 0.9,
         "issue_date": 0.85,
@@ -34,6 +35,7 @@ def test_printed_pages_of_the_einvoices_dev_half() -> None:
         "net_total": 0.85,
         "due_date": 0.85,
         "seller_name": 0.85,
+        "buyer_name": 0.9,
     }
     for key, floor in floors.items():
         accuracy = score.field_accuracy(key)
