@@ -62,47 +62,156 @@ def _close(cluster: Any, client: Any) -> None:
 # --------------------------------------------------------------------------- scanned
 
 
-def scanned(n_scans: int, rounds: int, partition_size: int) -> dict[str, Any]:
-    """Pages per second of the embedded engine on real scans, 1 and 2 worker processes."""
+def _ocr_cpu() -> float:
+    """On a worker: CPU-seconds of its OCR threads (one onnxruntime engine each) so far."""
+    import threading
+
+    import psutil
+
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    return sum(
+        t.user_time + t.system_time
+        for t in psutil.Process().threads()
+        if names.get(t.id, "").startswith("ocrframe-ocr")
+    )
+
+
+async def _engines_ready(dask_worker: Any) -> tuple[int, int]:
+    """On a worker: wait for the preload plugin's engines; (OCR workers, engines loaded)."""
+    import asyncio
+
+    from ocrframe.engine import ocr
+
+    plugin = dask_worker.plugins[ocrframe_dask().EnginePreload.name]
+    await asyncio.to_thread(plugin.ready.wait, 600)
+    return ocr.workers(), ocr.engines_loaded()
+
+
+def ocrframe_dask() -> Any:
     import ocrframe.dask
 
+    return ocrframe.dask
+
+
+def _cpu_of(pids: list[int]) -> dict[int, float]:
+    import psutil
+
+    out = {}
+    for pid in pids:
+        times = psutil.Process(pid).cpu_times()
+        out[pid] = times.user + times.system
+    return out
+
+
+def _timed_run(
+    client: Any, files: list[Path], out: Path, workers: int, partition_size: int
+) -> dict[str, Any]:
+    """One timed run with its CPU accounting: the bench process (client, scheduler, nannies),
+    each worker process, and the workers' OCR threads."""
+    od = ocrframe_dask()
+    worker_pids = client.run(os.getpid)
+    pids = [os.getpid(), *worker_pids.values()]
+    ocr_before = client.run(_ocr_cpu)
+    cpu_before = _cpu_of(pids)
+    load = os.getloadavg()[0]
+    started = time.time()
+    ex = od.extract(
+        [str(p) for p in files],
+        client=client,
+        out=out,
+        model="invoice",
+        cache=False,
+        concurrency=2 * workers,  # a page waiting while one is read, per worker
+        partition_size=partition_size,
+        progress=False,
+    )
+    wall = time.time() - started
+    cpu_after = _cpu_of(pids)
+    ocr_after = client.run(_ocr_cpu)
+    assert ex.summary.ok == len(files), ex.summary
+    cpu = {pid: cpu_after[pid] - cpu_before[pid] for pid in pids}
+    workers_cpu = {addr: cpu[pid] for addr, pid in worker_pids.items()}
+    ocr = {addr: ocr_after[addr] - ocr_before[addr] for addr in ocr_after}
+    return {
+        "wall_s": round(wall, 3),
+        "load_1min": round(load, 2),
+        "client_scheduler_cpu_s": round(cpu[os.getpid()], 2),
+        "worker_cpu_s": [round(v, 2) for v in workers_cpu.values()],
+        "worker_ocr_cpu_s": [round(v, 2) for v in ocr.values()],
+        "tasks": [
+            {
+                "index": t.index,
+                "worker": sorted(worker_pids).index(t.worker) if t.worker in worker_pids else -1,
+                "files": t.files,
+                "start_s": round(t.started - started, 2),
+                "end_s": round(t.ended - started, 2),
+                "lease_wait_s": round(t.lease_wait_s, 3),
+                "run_s": round(t.run_s, 2),
+                "write_s": round(t.write_s, 3),
+                "cpu_s": round(t.cpu_s, 2),
+            }
+            for t in getattr(ex.summary, "tasks", [])  # (none before 2026-12-02)
+        ],
+    }
+
+
+def scanned(n_scans: int, rounds: int, partition_size: int, layout: str) -> dict[str, Any]:
+    """Pages per second of the embedded engine on real scans, 1 and 2 worker processes.
+
+    ``layout="one"``: one cluster on the machine at a time, started before each timed run and
+    closed after it; every worker's engine loaded (the preload plugin, waited for) and one file
+    per worker read before the clock starts. ``layout="both"`` (the definition before 2026-12-02):
+    both clusters up for the whole benchmark, idle one beside the measured one, each warmed by one
+    run of 2 files (which reaches one worker only), ``OCRFRAME_OCR_WORKERS=1`` in the workers.
+    Both layouts time steady state: cluster start-up is outside the clock.
+    """
+    od = ocrframe_dask()
     files = sorted(p for p in SCANS.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:n_scans]
     if len(files) < n_scans:
         raise SystemExit(f"only {len(files)} scans in {SCANS}")
-    # Each worker process stands for a machine of one core: one OCR engine (one onnxruntime
-    # thread) per worker, so that 1 and 2 workers compare 1 and 2 cores' worth of work.
-    clusters = {workers: _cluster(workers, {"OCRFRAME_OCR_WORKERS": "1"}) for workers in (1, 2)}
-    walls: dict[int, list[float]] = {1: [], 2: []}
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-
-            def run(workers: int, paths: list[Path], tag: str) -> float:
-                started = time.perf_counter()
-                ex = ocrframe.dask.extract(
-                    [str(p) for p in paths],
-                    client=clusters[workers][1],
-                    out=Path(tmp) / f"out-{workers}-{tag}",
-                    model="invoice",
-                    cache=False,
-                    concurrency=2 * workers,  # a page waiting while one is read, per worker
-                    partition_size=partition_size,
-                    progress=False,
-                )
-                wall = time.perf_counter() - started
-                assert ex.summary.ok == len(paths), ex.summary
-                return wall
-
-            for workers in (1, 2):  # warm-up: the engine loaded in every worker
-                run(workers, files[:2], "warm")
-            for r in range(rounds):
-                for workers in (1, 2) if r % 2 == 0 else (2, 1):
-                    walls[workers].append(run(workers, files, f"r{r}"))
-    finally:
-        for cluster, client in clusters.values():
-            _close(cluster, client)
+    runs: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
+    order = [(r, w) for r in range(rounds) for w in ((1, 2) if r % 2 == 0 else (2, 1))]
+    with tempfile.TemporaryDirectory() as tmp:
+        if layout == "both":
+            # Each worker process stands for a machine of one core: one OCR engine each.
+            clusters = {w: _cluster(w, {"OCRFRAME_OCR_WORKERS": "1"}) for w in (1, 2)}
+            try:
+                for w in (1, 2):  # warm-up: one run of 2 files
+                    _timed_run(
+                        clusters[w][1], files[:2], Path(tmp) / f"warm-{w}", w, partition_size
+                    )
+                for r, w in order:
+                    run = _timed_run(
+                        clusters[w][1], files, Path(tmp) / f"o-{w}-{r}", w, partition_size
+                    )
+                    runs[w].append(run)
+                    print(json.dumps({"workers": w, **run}), flush=True)
+            finally:
+                for cluster, client in clusters.values():
+                    _close(cluster, client)
+        else:
+            for r, w in order:
+                cluster, client = _cluster(w)
+                try:
+                    client.register_plugin(od.EnginePreload(), name=od.EnginePreload.name)
+                    ready = client.run(_engines_ready)
+                    # One file per worker first: every worker has run the whole path once.
+                    _timed_run(client, files[:w], Path(tmp) / f"warm-{w}-{r}", w, 1)
+                    run = _timed_run(client, files, Path(tmp) / f"o-{w}-{r}", w, partition_size)
+                    run["ocr_workers_and_engines"] = list(ready.values())
+                    runs[w].append(run)
+                    print(json.dumps({"workers": w, **run}), flush=True)
+                finally:
+                    _close(cluster, client)
     pages = len(files)  # one page per image
+    walls = {w: [run["wall_s"] for run in runs[w]] for w in (1, 2)}
     one, two = statistics.median(walls[1]), statistics.median(walls[2])
+
+    def per_page(w: int, key: str) -> float:
+        return statistics.median(sum(run[key]) / pages for run in runs[w])
+
     return {
+        "layout": layout,
         "scans": pages,
         "partition_size": partition_size,
         "walls_1_worker_s": walls[1],
@@ -110,6 +219,12 @@ def scanned(n_scans: int, rounds: int, partition_size: int) -> dict[str, Any]:
         "pages_per_s_1_worker": pages / one,
         "pages_per_s_2_workers": pages / two,
         "ratio": one / two,
+        "worker_cpu_s_per_page": {w: round(per_page(w, "worker_cpu_s"), 3) for w in (1, 2)},
+        "ocr_cpu_s_per_page": {w: round(per_page(w, "worker_ocr_cpu_s"), 3) for w in (1, 2)},
+        "client_scheduler_cpu_s_per_page": {
+            w: round(statistics.median(r["client_scheduler_cpu_s"] for r in runs[w]) / pages, 3)
+            for w in (1, 2)
+        },
         "load_average": os.getloadavg(),
     }
 
@@ -264,6 +379,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("which", choices=["scanned", "remote", "ledger", "all"])
     parser.add_argument("--scans", type=int, default=12)
     parser.add_argument("--scan-partition", type=int, default=2, help="Scans per task.")
+    parser.add_argument(
+        "--layout",
+        choices=["one", "both"],
+        default="one",
+        help="one: one cluster at a time, every engine warm; both: the earlier definition.",
+    )
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--concurrency", type=int, default=16)
@@ -282,7 +403,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         print(json.dumps(results["remote"], indent=2), flush=True)
     if args.which in ("scanned", "all"):
-        results["scanned"] = scanned(args.scans, args.rounds, args.scan_partition)
+        results["scanned"] = scanned(args.scans, args.rounds, args.scan_partition, args.layout)
         print(json.dumps(results["scanned"], indent=2), flush=True)
 
 

@@ -55,7 +55,7 @@ import os
 import uuid
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
 
 import ocrframe.errors as _errors
@@ -74,7 +74,10 @@ from ocrframe._cluster_dataset import (
 )
 from ocrframe._cluster_worker import (
     MAX_FAILURES,
+    PRELOAD_PLUGIN,
+    EnginePreload,
     PacedTransport,
+    TaskTiming,
     _Job,
     _Partition,
     _PartResult,
@@ -88,8 +91,10 @@ from ocrframe.errors import ConfigurationError
 __all__ = [
     "DEFAULT_PARTITION_SIZE",
     "ClusterSummary",
+    "EnginePreload",
     "PacedTransport",
     "Tables",
+    "TaskTiming",
     "connect",
     "extract",
     "parse_address",
@@ -109,10 +114,13 @@ _OPTION_NAMES = frozenset(make_options.__kwdefaults__ or ())
 class ClusterSummary(RunSummary):
     """What one cluster run did, over every partition: a :class:`ocrframe._batch.RunSummary` plus
     ``skipped`` (files the dataset already held as ``ok`` for the same content and options: not
-    read by the engine, not sent, not written again) and ``partitions`` (tasks submitted)."""
+    read by the engine, not sent, not written again), ``partitions`` (tasks submitted) and
+    ``tasks``, a :class:`TaskTiming` per finished task in partition order (which worker, when,
+    the wait for a lease, the batch engine, the part's writing, the worker's CPU)."""
 
     skipped: int = 0
     partitions: int = 0
+    tasks: list[TaskTiming] = field(default_factory=list, repr=False)
 
 
 class Tables(NamedTuple):
@@ -242,7 +250,8 @@ def extract(
     for (source, sha, _page), status, part in ledger:
         if status == "ok" and option_of_part(part) == option:
             ok_here.setdefault(source, set()).add(sha)
-    chunks = _chunks(items, partition_size)
+    threads = max(1, sum(client.nthreads().values()))
+    chunks = _chunks(items, partition_size, threads)
     partitions = [
         _Partition(
             index=i,
@@ -252,8 +261,9 @@ def extract(
         for i, chunk in enumerate(chunks)
     ]
     run = uuid.uuid4().hex[:12]
+    if embedded:  # the engine loaded as each worker starts, not on its first page
+        client.register_plugin(EnginePreload(), name=PRELOAD_PLUGIN)
     slots = settings.concurrency
-    threads = max(1, sum(client.nthreads().values()))
     # Bound to the client given (which need not be the default one); on the workers it binds to
     # the worker's own connection when unpickled.
     semaphore = distributed.Semaphore(  # type: ignore[no-untyped-call]
@@ -314,6 +324,8 @@ def extract(
     for r in sorted(results, key=lambda r: r.index):
         _add(summary, r.summary)
         summary.skipped += r.skipped
+        if r.timing is not None:
+            summary.tasks.append(r.timing)
         fatal = fatal or r.fatal
     extraction = _ClusterExtraction(out_text, summary)
     if fatal is not None:

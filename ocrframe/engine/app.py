@@ -87,6 +87,7 @@ __all__ = [
     "EngineConfig",
     "create_app",
     "embedded_transport",
+    "preload",
     "serve",
 ]
 
@@ -1060,6 +1061,15 @@ def embedded_transport(config: EngineConfig | None = None) -> httpx.AsyncBaseTra
             _shared_app = create_app()
         app = _shared_app
     return httpx.ASGITransport(app=app)
+
+
+def preload(default_workers: int | None = None) -> list[concurrent.futures.Future[Any]]:
+    """Load the OCR engines of this process now, in the background (see
+    :func:`ocrframe.engine.ocr.preload`): a Dask worker does so when it starts, before its first
+    partition arrives."""
+    from ocrframe.engine import ocr
+
+    return ocr.preload(default_workers)
 
 
 def _url(host: str, port: int) -> str:

@@ -40,6 +40,7 @@ __all__ = [
     "PageReading",
     "engines_loaded",
     "get_engine",
+    "preload",
     "read_crop",
     "read_lines",
     "read_page",
@@ -220,6 +221,25 @@ def get_engine() -> Any:
             _loaded += 1
         _local.engine = engine
     return engine
+
+
+def preload(default: int | None = None) -> list[concurrent.futures.Future[Any]]:
+    """Start loading every worker's engine now, in the workers themselves, rather than on the
+    first page; returns at once with one future per worker (done when its engine is loaded).
+
+    ``default``: how many workers to run when neither :func:`set_workers` nor the environment
+    variable chose (a Dask worker passes its thread count, so that a worker of one thread runs
+    one engine instead of one per core of the machine it shares). Loads are serial (one at a
+    time, as on first use) and a page submitted meanwhile waits behind them, as it would have.
+
+    >>> for loaded in preload(1):  # doctest: +SKIP
+    ...     loaded.result()
+    """
+    _check_count(default)
+    if default is not None and _configured is None and not os.environ.get(WORKERS_ENV, "").strip():
+        set_workers(default)
+    # Each job holds its thread while it loads, so the pool starts a new thread for the next.
+    return [submit(get_engine) for _ in range(workers())]
 
 
 # The detector can see nothing at all on a large, mostly blank image (a short note on a whole

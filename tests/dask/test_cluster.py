@@ -6,6 +6,7 @@ import bisect
 import collections
 import logging
 import os
+import platform
 import signal
 import sqlite3
 import threading
@@ -76,7 +77,15 @@ async def test_500_files_on_two_workers_each_once_ok_as_on_one_machine_and_again
     assert docs["status"].eq("ok").all(), docs["error_code"].value_counts()
     summary = ex.summary
     assert isinstance(summary, od.ClusterSummary)
-    assert summary.ok == 500 and summary.partitions == 13 and summary.skipped == 0
+    # 40 files a task, the last ones shrinking (35, 27, ... 10, then the 2 left) so that both
+    # workers finish together.
+    assert summary.ok == 500 and summary.partitions == 18 and summary.skipped == 0
+    # Each task says where and how long it ran.
+    workers = set(cluster.scheduler_info()["workers"])
+    assert [t.index for t in summary.tasks] == list(range(18))
+    assert sum(t.files for t in summary.tasks) == 500
+    assert {t.worker for t in summary.tasks} <= workers
+    assert all(t.ended >= t.started and t.run_s > 0 and t.write_s > 0 for t in summary.tasks)
     log = server.request_log()
     faults = collections.Counter(e["fault"] for e in log if e["fault"])
     assert {"429", "500", "reset", "status_0", "status_2"} <= set(faults), faults
@@ -262,3 +271,51 @@ def test_the_rate_limit_holds_for_the_whole_cluster(
     # first request at once). Limits per worker instead of per cluster would allow twice the rate.
     busiest = max(bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times))
     assert busiest <= rate + concurrency, busiest
+
+
+def test_on_the_embedded_engine_each_worker_loads_its_engine_once_as_it_starts(
+    tmp_path: Path, cluster: Any, pdfs: Callable[[Path, int], list[Path]]
+) -> None:
+    # Last in this module: from here on the cluster's workers hold an engine each.
+    pdfs(tmp_path / "in", 6)
+
+    async def engines(dask_worker: Any) -> tuple[int, int]:
+        import asyncio
+
+        from ocrframe.engine import ocr
+
+        # Waits on the plugin's event, off the worker's event loop.
+        plugin = dask_worker.plugins[od.EnginePreload.name]
+        assert await asyncio.to_thread(plugin.ready.wait, 300)
+        return ocr.workers(), ocr.engines_loaded()
+
+    def allocator(dask_worker: Any) -> tuple[str | None, bool, str]:
+        import platform
+
+        plugin = dask_worker.plugins[od.EnginePreload.name]
+        trim = os.environ.get("MALLOC_TRIM_THRESHOLD_")
+        return trim, plugin.tuned_allocator, platform.libc_ver()[0]
+
+    def run(out: str) -> ocrframe.Extraction:
+        # No key, no base URL: the embedded engine, in each worker (these PDFs need no OCR).
+        return od.extract(
+            tmp_path / "in",
+            client=cluster,
+            out=tmp_path / out,
+            model="text",
+            cache=False,
+            partition_size=2,
+            progress=False,
+        )
+
+    assert run("first").summary.ok == 6
+    # One engine per worker (each has one thread), loaded by the plugin, not by a page.
+    assert set(cluster.run(engines).values()) == {(1, 1)}
+    assert run("again").summary.ok == 6
+    assert set(cluster.run(engines).values()) == {(1, 1)}  # not loaded again
+    # Dask's nanny fixed malloc's thresholds in the workers; on glibc the plugin undid that.
+    seen = list(cluster.run(allocator).values())
+    for trim, tuned, libc in seen:
+        assert tuned == (trim is not None and libc == "glibc"), (trim, tuned, libc)
+    if platform.libc_ver()[0] == "glibc":  # Dask's nanny sets MALLOC_TRIM_THRESHOLD_ by default
+        assert all(tuned for _, tuned, _ in seen), seen
