@@ -76,6 +76,13 @@ def _ocr_cpu() -> float:
     )
 
 
+async def _peak_rss_mb() -> float:
+    """On a worker: its peak resident memory so far (MB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 async def _engines_ready(dask_worker: Any) -> tuple[int, int]:
     """On a worker: wait for the preload plugin's engines; (OCR workers, engines loaded)."""
     import asyncio
@@ -128,6 +135,7 @@ def _timed_run(
     wall = time.time() - started
     cpu_after = _cpu_of(pids)
     ocr_after = client.run(_ocr_cpu)
+    peak = client.run(_peak_rss_mb)
     assert ex.summary.ok == len(files), ex.summary
     cpu = {pid: cpu_after[pid] - cpu_before[pid] for pid in pids}
     workers_cpu = {addr: cpu[pid] for addr, pid in worker_pids.items()}
@@ -138,6 +146,7 @@ def _timed_run(
         "client_scheduler_cpu_s": round(cpu[os.getpid()], 2),
         "worker_cpu_s": [round(v, 2) for v in workers_cpu.values()],
         "worker_ocr_cpu_s": [round(v, 2) for v in ocr.values()],
+        "worker_peak_rss_mb": [round(v) for v in peak.values()],
         "tasks": [
             {
                 "index": t.index,
