@@ -52,6 +52,8 @@ __all__ = [
 
 @dataclass
 class Value:
+    """A field's value as DocAI writes it, its page, and what else was read with it."""
+
     value: str
     page: int
     extra: dict[str, str] = field(default_factory=dict)
@@ -72,6 +74,11 @@ def _is_date(token: str) -> bool:
 
 
 def parse_kind(kind: str, text: str, month_first: bool) -> tuple[str, dict[str, str]] | None:
+    """``text`` read as a value of ``kind`` ("date", "amount", "id", "text", "name"), with
+    extras (an amount's percentage), or None when it holds no such value.
+
+    Example: ``parse_kind("id", "Nr. 4711 vom 02.03.2024", False)`` -> ``("4711", {})``.
+    """
     text = text.strip()
     text = re.sub(r"^(?:[:#\s]|[-–](?!\s?\d))+", "", text)  # a minus before digits stays
     if not text:
@@ -276,6 +283,8 @@ def lone_date_at_top(
 
 
 def document_currency(lines_by_page: dict[int, list[Line]]) -> tuple[str, int] | None:
+    """The currency most marked on the pages (a mark next to a number counts three times),
+    with the first page that marks it."""
     score: Counter[str] = Counter()
     first_page: dict[str, int] = {}
     for number, lines in lines_by_page.items():
@@ -298,6 +307,7 @@ _DOC_TYPE_RE = re.compile(
 def document_type(
     pages: Sequence[Page], lines_by_page: dict[int, list[Line]]
 ) -> tuple[str, int] | None:
+    """The kind of document the largest title near the top of page 1 names, with its page."""
     if not pages:
         return None
     first = pages[0].number

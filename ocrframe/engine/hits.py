@@ -91,6 +91,9 @@ _COLUMN_PATTERNS = _build_patterns(COLUMN_LABELS)
 
 @dataclass
 class Hit:
+    """A label of ``field`` found as words ``start:end`` of ``phrase`` (``rank``: its place
+    in the field's lexicon, lower is more specific)."""
+
     field: str
     rank: int
     phrase: Phrase
@@ -197,6 +200,7 @@ def _titled_number(hit: Hit) -> bool:
 
 
 def totals_label(line: Line) -> str | None:
+    """The field of the first totals label on ``line`` ("Total", "MwSt."), or None."""
     for hit in line_hits(line):
         if hit.field in TOTALS_FIELDS:
             return hit.field

@@ -59,6 +59,7 @@ def party_of(hit: Hit, lines: list[Line]) -> str | None:
 
 
 def clean_name(value: str) -> str:
+    """A name without the address a line runs on into, and without outer punctuation."""
     # "Example Widgets AG - Hauptstr. 1 - D-12345 Musterstadt": the name is before the address
     value = re.split(r"\s[-–|•·]\s", value)[0]
     return value.strip(" ,;:")
