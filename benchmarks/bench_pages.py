@@ -1,20 +1,24 @@
 """Speed of document -> pages of words: born-digital PDF pages/s, scanned pages/s, peak RSS.
 
-``--workers`` compares OCR worker settings side by side instead (section "Scanned pages on every
-core" of BENCHMARKS.md): real receipt scans (separate documents, read by as many document threads
-as there are cores, as the engine app does) and one generated image-only PDF (pages of one
-document), read with today's and the old setting, each in its own subprocess:
+``--workers`` compares OCR worker settings side by side instead (sections "Scanned pages on every
+core" and "Faster scanned pages on two cores" of BENCHMARKS.md): real receipt scans (separate
+documents, read by as many document threads as there are cores, as the engine app does) and one
+generated image-only PDF (pages of one document), each setting in its own subprocess(es). The
+settings (``--settings``, by key; default ``ort-320 ort-96``):
 
-- ``1 engine x 2 threads``: the setting before OCR workers (one engine, onnxruntime on every
-  core, one page at a time);
-- ``N threads x 1``: N worker threads, one engine each on one onnxruntime thread (the engine's);
-- ``N processes x 1``: N processes, one engine each on one thread, the pages dealt out in turn.
+- ``before-workers``: one engine, onnxruntime on every core, one page at a time;
+- ``ort-320``: N worker threads, one engine each on one onnxruntime thread, every line padded to
+  RapidOCR's 320 px (the engine before "Faster scanned pages");
+- ``ort-96``: the same, lines read at their own width (at least 96 px: the engine's);
+- ``processes``: N processes, one engine each on one thread (the engine's widths), the pages
+  dealt out in turn.
 
 Reported: pages/s (wall), CPU-seconds per page (every thread and process), peak RSS (summed
 over processes), recall of the receipts' ground-truth label strings in the OCR text, and how
 many pages read differently from the first setting.
 
     .venv/bin/python -m benchmarks.bench_pages --workers --receipts 20 --scanned-pages 6
+    .venv/bin/python -m benchmarks.bench_pages --workers --settings before-workers ort-96 processes
 
 Born-digital: every real PDF in /work/shared/realdata/invoice2data, and a generated 200-page PDF
 (reportlab, an invoice-like page of about 60 lines repeated), each read whole with
@@ -158,13 +162,14 @@ def run_scanned(data: Path, max_side: int, cls: str = "sampled") -> dict[str, An
 # --- OCR workers: today's setting against the old one ---------------------------------------------
 
 
-# name -> (processes, worker threads per process, onnxruntime threads per engine); -1 is
-# onnxruntime's default (one thread per core).
-def _settings(cores: int) -> dict[str, tuple[int, int, int]]:
+# key -> (label, (processes, worker threads per process, onnxruntime threads per engine,
+# minimum line width)); -1 threads is onnxruntime's default (one thread per core).
+def _settings(cores: int) -> dict[str, tuple[str, tuple[int, int, int, int]]]:
     return {
-        "1 engine x 2 threads (before)": (1, 1, -1),
-        f"{cores} threads x 1 (engine's)": (1, cores, 1),
-        f"{cores} processes x 1": (cores, 1, 1),
+        "before-workers": ("1 engine x 2 threads, lines >= 320", (1, 1, -1, 320)),
+        "ort-320": (f"{cores} threads x 1, lines >= 320", (1, cores, 1, 320)),
+        "ort-96": (f"{cores} threads x 1, lines >= 96", (1, cores, 1, 96)),
+        "processes": (f"{cores} processes x 1, lines >= 96", (cores, 1, 1, 96)),
     }
 
 
@@ -198,10 +203,11 @@ def label_recall(text: str, truth: dict[str, Any]) -> tuple[int, int, int, int]:
     return whole, labels, found, total
 
 
-def run_ocr_setting(docs: list[str], workers: int, threads: int, share: int, shares: int) -> None:
-    """Child process: load ``workers`` engines, say READY, wait for a line on stdin, then read
-    this process's share of ``docs`` (documents dealt out in turn; a lone PDF's pages dealt
-    out) with as many document threads as cores; print one JSON line."""
+def run_ocr_setting(docs: list[str], setting: list[int], share: int, shares: int) -> None:
+    """Child process: load ``workers`` engines (``setting``: workers, threads, minimum line
+    width), say READY, wait for a line on stdin, then read this process's share of
+    ``docs`` (documents dealt out in turn; a lone PDF's pages dealt out) with as many document
+    threads as cores; print one JSON line."""
     import concurrent.futures
     import os
     import threading
@@ -210,7 +216,9 @@ def run_ocr_setting(docs: list[str], workers: int, threads: int, share: int, sha
 
     from ocrframe.engine import ocr, pages
 
+    workers, threads, width = setting
     ocr._THREADS_PER_ENGINE = threads
+    os.environ[ocr.LINE_WIDTH_ENV] = str(width)
     ocr.set_workers(workers)
     barrier = threading.Barrier(workers)
 
@@ -254,12 +262,12 @@ def run_ocr_setting(docs: list[str], workers: int, threads: int, share: int, sha
     print(json.dumps(out), flush=True)
 
 
-def _run_setting(docs: list[Path], setting: tuple[int, int, int]) -> dict[str, Any]:
-    processes, workers, threads = setting
+def _run_setting(docs: list[Path], setting: tuple[int, int, int, int]) -> dict[str, Any]:
+    processes, *rest = setting
     children = []
     for i in range(processes):
         command = [sys.executable, "-m", "benchmarks.bench_pages", "--worker", "ocr-setting"]
-        command += ["--setting", str(workers), str(threads), str(i), str(processes)]
+        command += ["--setting", *map(str, rest), "--share", str(i), str(processes)]
         command += ["--docs", *map(str, docs)]
         children.append(
             subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -288,12 +296,12 @@ def _run_setting(docs: list[Path], setting: tuple[int, int, int]) -> dict[str, A
     }
 
 
-def compare_workers(receipts: int, scanned_pages: int, rounds: int) -> None:
+def compare_workers(receipts: int, scanned_pages: int, rounds: int, chosen: list[str]) -> None:
     """Print the side-by-side table of OCR worker settings (see the module docstring)."""
     import os
 
     cores = os.cpu_count() or 1
-    settings = _settings(cores)
+    settings = dict(_settings(cores)[key] for key in chosen)
     scans = sorted(RECEIPTS.glob("*.jpg"))[:receipts]
     truth = {p.name: json.loads((p.parent / f"{p.name}.expected.json").read_text()) for p in scans}
     halves = {h: sum(half_of(p.name) == h for p in scans) for h in ("dev", "holdout")}
@@ -395,14 +403,22 @@ def main() -> None:
         "--workers", action="store_true", help="compare OCR worker settings side by side"
     )
     parser.add_argument("--receipts", type=int, default=20, help="with --workers: how many")
-    parser.add_argument("--setting", type=int, nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--settings",
+        nargs="*",
+        default=["ort-320", "ort-96"],
+        choices=list(_settings(2)),
+        help="with --workers: which settings, in this order (the first is the reference)",
+    )
+    parser.add_argument("--setting", type=int, nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--share", type=int, nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--docs", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker == "ocr-setting":
-        run_ocr_setting(args.docs, *args.setting)
+        run_ocr_setting(args.docs, args.setting, *args.share)
         return
     if args.workers:
-        compare_workers(args.receipts, args.scanned_pages, args.rounds)
+        compare_workers(args.receipts, args.scanned_pages, args.rounds, args.settings)
         return
     if args.worker == "born":
         print(json.dumps(run_born_digital(args.repeat)))

@@ -1180,6 +1180,7 @@ def serve(
     config = config or EngineConfig()
     app = create_app(config)
     ocr.workers()  # a bad OCRFRAME_OCR_WORKERS stops the server now, not at its first page
+    ocr.line_width()  # so does a bad OCRFRAME_OCR_LINE_WIDTH
     max_connections = _connection_cap(config.max_connections)
     uv_config = uvicorn.Config(
         app,

@@ -17,6 +17,11 @@ models and their working memory (120-300 MB more per engine, measured) and is lo
 thread that first needs it, so a worker that is never used costs nothing. The count is
 :func:`set_workers`, else the environment variable ``OCRFRAME_OCR_WORKERS``, else the number of
 cores (:func:`workers`).
+
+Lines are recognised at their own width, at least 96 px at the model's 48 px height (RapidOCR
+pads every line to 320 px; a fifth of a page's CPU, same recall: BENCHMARKS.md, "Faster scanned
+pages on two cores"). The environment variable ``OCRFRAME_OCR_LINE_WIDTH`` sets that minimum for
+engines loaded afterwards (320: RapidOCR's own way).
 """
 
 from __future__ import annotations
@@ -35,11 +40,13 @@ from ocrframe.engine.types import Word
 from ocrframe.errors import ConfigurationError, EngineUnavailableError
 
 __all__ = [
+    "LINE_WIDTH_ENV",
     "WORKERS_ENV",
     "OcrLine",
     "PageReading",
     "engines_loaded",
     "get_engine",
+    "line_width",
     "preload",
     "read_crop",
     "read_lines",
@@ -53,6 +60,8 @@ __all__ = [
 
 #: The environment variable that sets how many OCR workers (engines) a process runs.
 WORKERS_ENV = "OCRFRAME_OCR_WORKERS"
+#: The environment variable that sets the narrowest width (px) a line is recognised at.
+LINE_WIDTH_ENV = "OCRFRAME_OCR_LINE_WIDTH"
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -61,8 +70,13 @@ T = TypeVar("T")
 # at the page with its longer side at most 1280 px (RapidOCR's default would run it at full size:
 # 25 % more CPU and fewer words found), while recognition reads crops of the full image.
 # Recognition one line at a time: batches pad every line to the widest in the batch, and on a CPU
-# that padding costs a quarter of the page's time and 170 MB for no gain in accuracy. Images
-# arrive capped at pages.OCR_MAX_SIDE; RapidOCR's own resize limit only guards direct callers.
+# that padding costs a quarter of the page's time and 170 MB for no gain in accuracy. Nor is a
+# line padded to RapidOCR's 320 px minimum width: recognition costs in proportion to the width,
+# three lines in four on a receipt are narrower than that, and reading them at their own width
+# (at least _LINE_WIDTH, or LINE_WIDTH_ENV) saves a fifth of a page's CPU with the same recall
+# (96 and 160 read alike; 48 was no cheaper). Images arrive capped at pages.OCR_MAX_SIDE;
+# RapidOCR's own resize limit only guards direct callers.
+_LINE_WIDTH = 96
 _PARAMS: dict[str, Any] = {
     "Global.log_level": "error",
     "Global.max_side_len": 2000,
@@ -107,6 +121,29 @@ def _default_workers() -> int:
             f"{WORKERS_ENV}={raw!r} is not valid: give a whole number of OCR workers from 1"
         )
     return count
+
+
+def line_width() -> int:
+    """The narrowest width (pixels, at the recogniser's 48 px height) a line is read at: the
+    environment variable ``OCRFRAME_OCR_LINE_WIDTH``, else 96. Raises
+    :class:`~ocrframe.errors.ConfigurationError` for a value that is not a whole number from 16
+    to 2048.
+
+    >>> line_width()
+    96
+    """
+    raw = os.environ.get(LINE_WIDTH_ENV, "").strip()
+    if not raw:
+        return _LINE_WIDTH
+    try:
+        width = int(raw)
+    except ValueError:
+        width = 0
+    if not 16 <= width <= 2048:
+        raise ConfigurationError(
+            f"{LINE_WIDTH_ENV}={raw!r} is not valid: give a whole number of pixels from 16 to 2048"
+        )
+    return width
 
 
 def _check_count(count: int | None) -> None:
@@ -212,6 +249,7 @@ def get_engine() -> Any:
             ) from exc
         params = {
             **_PARAMS,
+            "Rec.rec_img_shape": [3, 48, line_width()],
             "EngineConfig.onnxruntime.intra_op_num_threads": _THREADS_PER_ENGINE,
             "EngineConfig.onnxruntime.inter_op_num_threads": _THREADS_PER_ENGINE,
         }
