@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from statistics import median
 
 from ocrframe.engine.hits import Hit, line_hits
 from ocrframe.engine.labels import DOCUMENT_TYPES
@@ -304,6 +305,15 @@ _DOC_TYPE_RE = re.compile(
 )
 
 
+def _spans(tokens: list[str]) -> list[tuple[int, int]]:
+    """Where each token is in ``" ".join(tokens)``: (start, end) character offsets."""
+    out, at = [], 0
+    for token in tokens:
+        out.append((at, at + len(token)))
+        at += len(token) + 1
+    return out
+
+
 def document_type(
     pages: Sequence[Page], lines_by_page: dict[int, list[Line]]
 ) -> tuple[str, int] | None:
@@ -313,13 +323,22 @@ def document_type(
     first = pages[0].number
     best: tuple[float, str] | None = None
     for line in lines_by_page[first][:40]:
-        folded = " ".join(label_token(w.text) for w in line.words)
+        tokens = [label_token(w.text) for w in line.words]
+        folded = " ".join(tokens)
         m = _DOC_TYPE_RE.search(folded)
         key = m.group(1) if m else None
+        size = line.height
+        if m is not None:
+            # the size of the words that name the kind, not of their line: a title's "INVOICE"
+            # beside small values outranks "Payment terms: due on receipt"
+            size = median(
+                w.height for w, (a, b) in zip(line.words, _spans(tokens), strict=True)
+                if a < m.end(1) and b > m.start(1)
+            )
         if key is None and sum(len(w.text) <= 2 for w in line.words) >= 4:
             # letter-spaced titles: "I N V O I C E"
             spaced = folded.replace(" ", "")
             key = next((k for k in _DOC_TYPE_KEYS if spaced.startswith(k.replace(" ", ""))), None)
-        if key is not None and (best is None or line.height > best[0]):
-            best = (line.height, DOCUMENT_TYPES[key])
+        if key is not None and (best is None or size > best[0]):
+            best = (size, DOCUMENT_TYPES[key])
     return (best[1], first) if best else None

@@ -202,3 +202,24 @@ def test_an_identifier_that_holds_a_date_is_not_a_date() -> None:
 def test_number_labels_of_credit_notes_and_documents(label: str, number: str) -> None:
     page = make_page([(40, [(60, label), (300, number)]), (60, [(60, "Total"), (300, "10,00")])])
     assert values(extract_invoice([page]))["invoiceNumber"] == number
+
+
+def test_the_document_type_is_the_largest_title_not_a_word_in_the_terms() -> None:
+    title = Page(
+        1,
+        600,
+        800,
+        [
+            Word("INVOICE", 40, 40, 140, 64),  # a large title beside small values
+            Word("RE-7", 300, 52, 330, 60),
+            Word("Jan", 400, 52, 420, 60),
+            Word("4,", 425, 52, 435, 60),
+            Word("2018", 440, 52, 470, 60),
+            Word("Payment", 40, 300, 90, 311),
+            Word("terms:", 95, 300, 130, 311),
+            Word("Due", 135, 300, 160, 311),
+            Word("on", 165, 300, 180, 311),
+            Word("receipt", 185, 300, 230, 311),
+        ],
+    )
+    assert values(extract_invoice([title]))["documentType"] == "invoice"
