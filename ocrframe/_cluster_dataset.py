@@ -110,11 +110,12 @@ def _chunks(
 ) -> list[tuple[tuple[str, str], ...]]:
     """Consecutive partitions of at most ``size`` items, in order.
 
-    On a cluster of several threads the last partitions shrink, so that the workers finish
-    together instead of one of them reading a whole partition while the others wait: each takes
-    a ``2 * threads``-th of what is left, down to a quarter of ``size`` (so the tail adds few
-    tasks and their fixed costs). Partitions follow from the items, ``size`` and ``threads``
-    alone: the same call on the same cluster cuts the same partitions.
+    With ``threads`` above one (:mod:`ocrframe.dask` passes the cluster's threads on the embedded
+    engine) the last partitions shrink, so that the workers finish together instead of one of
+    them reading a whole partition while the others wait: each takes a ``2 * threads``-th of what
+    is left, down to a quarter of ``size`` (so the tail adds few tasks and their fixed costs).
+    Partitions follow from the items, ``size`` and ``threads`` alone: the same call on the same
+    cluster cuts the same partitions.
 
     >>> [len(c) for c in _chunks([("a", "a")] * 8, 2, threads=2)]
     [2, 2, 1, 1, 1, 1]
