@@ -243,6 +243,11 @@ _add_months(
     "november,nov,novembre,noviembre,novembro;"
     "december,dec,dez,dezember,décembre,déc,decembre,diciembre,dic,dicembre,dezembro"
 )
+# Malay ("12 Mac 2018", "3 Ogos 2018", "25 Dis 2018"): receipts from Malaysia print them.
+_add_months(
+    "januari;februari;mac;april;mei;jun;julai;ogos,ogo;september;oktober,okt;november;"
+    "disember,dis"
+)
 # Polish dates name the month in the genitive ("11 lutego 2019"); "mrz" is a German abbreviation
 # of März. Both are printed on invoices, which the embedded engine reads with this table too.
 _add_months(

@@ -236,7 +236,11 @@ _MONTH_NAMES = {
 }
 
 _MONTH_RE = "|".join(re.escape(m) for m in sorted(_MONTH_NAMES, key=len, reverse=True))
-_DMY = r"(?<![\d.,])(\d{1,2})\s?([./-])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2})(?![\d,]|\.\d)"
+# the year may run into a time OCR glued to it ("25/12/201814:05")
+_DMY = (
+    r"(?<![\d.,])(\d{1,2})\s?([./-])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2})"
+    r"(?:(?![\d,]|\.\d)|(?<=\d{4})(?=\d{1,2}:\d\d(?!\d)))"
+)
 _D_MONTH_Y = (
     r"(?<!\d)(\d{1,2})(?:er|st|nd|rd|th)?\.?[\s/-]*(?:de\s+)?(" + _MONTH_RE
     + r")\.?,?[\s/-]*(\d{4})(?!\d)"
@@ -271,13 +275,36 @@ def _safe_date(y: int, m: int, d: int) -> date | None:
         return None
 
 
+# a numeric date as OCR may misread it: O for 0, l or i for 1, s for 5 (folded text)
+_OCR_DATE = re.compile(
+    r"(?<![\w.,])[\dolis]{1,2}\s?([./-])\s?[\dolis]{1,2}\s?\1\s?[\dolis]{2,4}(?![\w,])"
+)
+_OCR_DIGITS = str.maketrans("olis", "0115")
+
+
+def _mend_ocr_dates(folded: str) -> str:
+    """``folded`` with letters read for digits inside numeric dates mended, character for
+    character: "25/l2/2o18" -> "25/12/2018". Only where most of the date is digits already."""
+
+    def mend(m: re.Match[str]) -> str:
+        found = m.group(0)
+        digits = sum(c.isdigit() for c in found)
+        letters = sum(c.isalpha() for c in found)
+        if letters == 0 or letters > 2 or digits < 4:
+            return found
+        return found.translate(_OCR_DIGITS)
+
+    return _OCR_DATE.sub(mend, folded)
+
+
 def find_dates(text: str, *, month_first: bool = False) -> list[Found]:
     """Every date in ``text``, in order of position.
 
     Numeric dates are read day first (``11/02/2019`` is 11 February) unless the second number
-    cannot be a month or ``month_first`` is set and the first number can be one.
+    cannot be a month or ``month_first`` is set and the first number can be one. A letter OCR
+    read for a digit inside a numeric date is mended ("25/l2/2O18").
     """
-    folded = _fold_same_length(text)
+    folded = _mend_ocr_dates(_fold_same_length(text))
     out: list[Found] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in _DATE_PATTERNS:

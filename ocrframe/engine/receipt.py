@@ -155,24 +155,40 @@ def receipt_total(lines: Lines) -> Decimal | None:
 
 # company forms first; then words that name a kind of business
 _LEGAL = re.compile(
-    r"(?<![a-z])(?:sdn\.?\s*bhd|bhd|s/b|plt|pte\.?\s*ltd|pty\.?\s*ltd|ltd|limited|inc|llc|"
-    r"gmbh|sarl|sas)\.?(?![a-z])"
+    r"(?<![a-z])(?:sdn\.?\s*bhd|berhad|bhd|s/b|plt|pte\.?\s*ltd|pty\.?\s*ltd|co\.?,?\s*ltd|ltd|"
+    r"limited|inc|llc|corp|corporation|gmbh|sarl|sas)\.?(?![a-z])"
 )
+# words that name a kind of business (English and Malay)
 _BUSINESS = re.compile(
-    r"(?<![a-z])(?:enterprise|trading|restaurants?|restoran|store|stores|mart|shop)(?![a-z])"
+    r"(?<![a-z])(?:enterprises?|trading|restaurants?|restoran|store|stores|mart|shop|kedai|"
+    r"syarikat|perniagaan|pasaraya|supermarket|minimarket|hardware|bakery|bakeries|cafe|"
+    r"pharmacy|farmasi|marketing|services|industries|holdings|company)(?![a-z])"
 )
 _ADDRESS_OR_CONTACT = re.compile(
     r"(?<![a-z])(?:tel|fax|phone|mobile|gst|reg|no\.|lot|jalan|email|www|http)|@|\.com|\d{5}"
 )
 _NOT_SELLER = re.compile(r"(?<![a-z])(?:welcome|thank|thanks|receipt|invoice|order|table)(?![a-z])")
+# OCR reads the S and B of a legal form as digits ("5/B", "SDN 8HD") or a D as O or 0
+_LEGAL_OCR = (
+    (re.compile(r"(?<![\w/])[S5]\s?/\s?[B8](?![\w/])"), "S/B"),
+    (re.compile(r"(?<![\w])[S5][D0O]N(\.?\s*)[B8]H[D0O](?![\w])"), r"SDN\1BHD"),
+)
 
 
 def receipt_seller(lines: Lines, limit: int = 8) -> str | None:
-    """The shop's name from the first lines: the line with a legal form or business word
-    (joined with the line above when it is only that word), else the first line of words."""
+    """The shop's name from the first lines: the name with a legal form, else with a word
+    naming a kind of business, else the first line of words.
+
+    A name may run over several lines: a line that starts with a legal form or a business
+    word ("SDN BHD", "ENTERPRISE (NORTH") continues the one above, and an open bracket
+    continues on the next line. The name ends where the address or contact lines start.
+    """
     header: list[str] = []
     for phrases in lines[:limit]:
         text = _clean(" ".join(phrases))
+        letters = sum(c.isalpha() for c in text)
+        if letters < 3 or letters < 0.6 * len(text.replace(" ", "")):
+            continue  # a number or a stamp, printed anywhere: a name may run across it
         if _ADDRESS_OR_CONTACT.search(fold(text)) and not _LEGAL.search(fold(text)):
             if header:
                 break  # the address starts: the name is above it
@@ -180,27 +196,50 @@ def receipt_seller(lines: Lines, limit: int = 8) -> str | None:
         header.append(text)
     names: list[str] = []
     for text in header:
-        clean = _clean(text)
-        letters = sum(c.isalpha() for c in clean)
-        if letters < 3 or letters < 0.6 * len(clean.replace(" ", "")):
+        if _NOT_SELLER.search(fold(text)):
+            names.append("")
             continue
-        if _NOT_SELLER.search(fold(clean)):
+        if names and names[-1] and (_open(names[-1]) or _continues(text)):
+            names[-1] = f"{names[-1]} {text}"
             continue
-        names.append(clean)
+        names.append(text)
+    names = [n for n in names if n]
     for pattern in (_LEGAL, _BUSINESS):
-        for k, name in enumerate(names):
+        for name in names:
             if pattern.search(fold(name)):
-                if k > 0 and pattern.fullmatch(fold(name).strip(" ().")):
-                    return f"{names[k - 1]} {name}"  # "PASARAYA BORONG PINTAR" / "SDN BHD"
                 return name
     return names[0] if names else None
 
 
+def _open(text: str) -> bool:
+    """Whether ``text`` leaves a bracket open ("ENTERPRISE (NORTH" goes on below)."""
+    return text.count("(") > text.count(")")
+
+
+def _continues(text: str) -> bool:
+    """Whether a header line continues the name above it: it starts with a legal form or a
+    business word (a company's name ends with them), or closes a bracket it did not open."""
+    rest = re.sub(r"^\s*\([^()]*\)\s*", "", text)  # "(M) SDN BHD"
+    start = fold(rest)
+    for pattern in (_LEGAL, _BUSINESS):
+        m = pattern.search(start)
+        if m and m.start() == 0:
+            return True
+    return text.count(")") > text.count("(")
+
+
 def _clean(text: str) -> str:
-    """A header line without a registration number in brackets or a "Owned by:" prefix."""
+    """A header line without a registration number (in brackets or after the name), without
+    a "Owned by:" prefix, with OCR's misreadings of a legal form mended."""
+    # a bracket holding a long number is a registration, never part of a name
+    text = re.sub(r"\([^()]*\d{4,}[^()]*\)", " ", text)
     text = re.sub(r"\(\s*[\w ]*\d[\w ]*-?\s*[A-Za-z]?\s*\)", " ", text)
     if ":" in text:
         text = text.split(":", 1)[1]
+    for pattern, repl in _LEGAL_OCR:
+        text = pattern.sub(repl, text)
+    # a registration number after the name: "1234567-X", "002065464-X"
+    text = re.sub(r"(?<![\w-])\d{5,}-?\s?[A-Za-z]?(?![\w-])\s*$", " ", text)
     return re.sub(r"\s+", " ", text).strip(" ,-")
 
 

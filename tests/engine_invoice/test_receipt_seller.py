@@ -1,0 +1,89 @@
+"""The receipt's seller name from the header lines (invented shops), the dates OCR misreads,
+and the benchmark's name comparison (case and spacing normalised, as issue 10 defines it)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from benchmarks import bench_accuracy
+from benchmarks.bench_accuracy import same_value
+from ocrframe.engine.normalize import find_dates
+from ocrframe.engine.receipt import receipt_seller
+
+
+def test_a_name_over_three_lines_is_joined_by_its_suffix_words_and_its_bracket() -> None:
+    lines = [
+        ["BLUE HERON TIMBER"],
+        ["ENTERPRISE (NORTH"],
+        ["BAY) SDN BHD"],
+        ["123456-X"],
+        ["NO. 7, JALAN SATU"],
+    ]
+    assert receipt_seller(lines) == "BLUE HERON TIMBER ENTERPRISE (NORTH BAY) SDN BHD"
+
+
+def test_a_brand_line_above_the_company_is_not_joined_to_it() -> None:
+    lines = [["LITTLE LANTERN NOODLE RESTAURANT"], ["PINE RIDGE FOODS SDN BHD"], ["TEL: 03-1234"]]
+    assert receipt_seller(lines) == "PINE RIDGE FOODS SDN BHD"
+
+
+def test_a_country_mark_before_the_legal_form_still_continues_the_name() -> None:
+    lines = [["SILVER CRANE HOLDINGS"], ["(M) SDN. BHD."], ["LOT 9, MAIN ROAD"]]
+    assert receipt_seller(lines) == "SILVER CRANE HOLDINGS (M) SDN. BHD."
+
+
+def test_ocr_digits_in_a_legal_form_are_read_as_its_letters() -> None:
+    assert receipt_seller([["88 QUICK MART 5/B (123456-X)"], ["LOT 1"]]) == "88 QUICK MART S/B"
+    assert receipt_seller([["AMBER LEAF 5DN 8HD"], ["LOT 1"]]) == "AMBER LEAF SDN BHD"
+    # a number of the shop's own name is left alone
+    assert receipt_seller([["7 STAR KEDAI RUNCIT"], ["LOT 1"]]) == "7 STAR KEDAI RUNCIT"
+
+
+def test_registration_numbers_are_not_part_of_the_name() -> None:
+    assert receipt_seller([["RIVER STONE TRADING 002065464-X"], ["NO. 5"]]) == (
+        "RIVER STONE TRADING"
+    )
+    assert receipt_seller([["OAK & IVY SDN BHD (CO.REG : 704427-T)"], ["NO. 5"]]) == (
+        "OAK & IVY SDN BHD"
+    )
+
+
+def test_a_stamp_number_between_a_name_and_its_legal_form_does_not_part_them() -> None:
+    lines = [["HAPPY GOAT CAFE"], ["A03115"], ["SDN BHD"], ["JALAN DUA"]]
+    assert receipt_seller(lines) == "HAPPY GOAT CAFE SDN BHD"
+    # a greeting does part them: the name is the one line with a legal form
+    lines = [["HAPPY GOAT CAFE"], ["WELCOME"], ["PINE RIDGE FOODS SDN BHD"], ["JALAN DUA"]]
+    assert receipt_seller(lines) == "PINE RIDGE FOODS SDN BHD"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("25/l2/2018", date(2018, 12, 25)),
+        ("2S/12/2O18", date(2018, 12, 25)),
+        ("DATE:25/12/201814:05", date(2018, 12, 25)),
+        ("12 Mac 2018", date(2018, 3, 12)),
+        ("3 OGOS 2018", date(2018, 8, 3)),
+        ("25 Dis 18", date(2018, 12, 25)),
+    ],
+)
+def test_dates_as_ocr_and_malay_receipts_print_them(text: str, expected: date) -> None:
+    found = find_dates(text)
+    assert found and found[0].value == expected
+
+
+def test_words_are_not_mended_into_dates() -> None:
+    assert find_dates("sold 12/ls/is") == []
+    assert find_dates("tel 03-5512-3228") == []
+
+
+def test_names_are_compared_for_case_and_spacing_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert same_value("seller_name", "MR. D. I. Y. SDN BHD", "Mr. D.I.Y. Sdn Bhd")
+    assert same_value("seller_name", "NORTH STAR SHOP", "NORTHSTARSHOP")
+    assert not same_value("seller_name", "NORTH STAR SHOP", "NORTH STAR SHOP.")
+    assert not same_value("seller_name", "NORTH STAR SHOP", "NORTH STAR 5HOP")
+    monkeypatch.setattr(bench_accuracy, "STRICT_NAMES", True)
+    assert not same_value("seller_name", "NORTH STAR SHOP", "NORTHSTARSHOP")
+    assert same_value("seller_name", "North  Star Shop", "NORTH STAR SHOP")
