@@ -228,25 +228,20 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-# English, German, French, Spanish, Italian, Dutch, Portuguese; abbreviations included.
+# English, German, French, Spanish, Italian, Dutch, Portuguese, Malay; abbreviations included.
 _add_months(
     "january,jan,januar,jänner,jän,janvier,janv,enero,ene,gennaio,gen,januari,janeiro;"
     "february,feb,februar,févr,février,fevr,fev,febrero,febbraio,februari,fevereiro;"
-    "march,mar,märz,mär,maerz,mars,marzo,maart,mrt,março,marco;"
+    "march,mar,märz,mär,maerz,mars,marzo,maart,mrt,março,marco,mac;"
     "april,apr,avril,avr,abril,abr,aprile;"
     "may,mai,mayo,maggio,mag,mei,maio;"
     "june,jun,juni,juin,junio,giugno,giu,junho;"
-    "july,jul,juli,juillet,juil,julio,luglio,lug,julho;"
-    "august,aug,août,aout,agosto,ago,augustus;"
+    "july,jul,juli,juillet,juil,julio,luglio,lug,julho,julai;"
+    "august,aug,août,aout,agosto,ago,augustus,ogos,ogo;"
     "september,sep,sept,septembre,septiembre,settembre,set,setembro;"
     "october,oct,oktober,okt,octobre,octubre,ottobre,ott,outubro,out;"
     "november,nov,novembre,noviembre,novembro;"
-    "december,dec,dez,dezember,décembre,déc,decembre,diciembre,dic,dicembre,dezembro"
-)
-# Malay ("12 Mac 2018", "3 Ogos 2018", "25 Dis 2018"): receipts from Malaysia print them.
-_add_months(
-    "januari;februari;mac;april;mei;jun;julai;ogos,ogo;september;oktober,okt;november;"
-    "disember,dis"
+    "december,dec,dez,dezember,décembre,déc,decembre,diciembre,dic,dicembre,dezembro,disember,dis"
 )
 # Polish dates name the month in the genitive ("11 lutego 2019"); "mrz" is a German abbreviation
 # of März. Both are printed on invoices, which the embedded engine reads with this table too.

@@ -50,7 +50,13 @@ from ocrframe.engine.labels import FIELD_KINDS
 from ocrframe.engine.layout import Line, extract_text_lines, group_lines, line_phrases
 from ocrframe.engine.normalize import find_dates, find_percentages, format_amount, format_percentage
 from ocrframe.engine.parties import find_buyer, find_seller, party_of
-from ocrframe.engine.receipt import is_receipt, receipt_currency, receipt_seller, receipt_total
+from ocrframe.engine.receipt import (
+    header_phrases,
+    is_receipt,
+    receipt_currency,
+    receipt_seller,
+    receipt_total,
+)
 from ocrframe.engine.totals import TOTAL_FIELDS, Candidate, choose_totals
 from ocrframe.engine.types import Page
 
@@ -77,8 +83,7 @@ def _receipt(
         total = receipt_total(phrases)
         if total is not None:
             out["grossAmount"] = format_amount(total)
-        top = [[p.text for p in line_phrases(ln)] for ln in lines_by_page[pages[0].number]]
-        seller = receipt_seller(top)
+        seller = receipt_seller(header_phrases(lines_by_page[pages[0].number]))
         if seller is not None:
             out["sellerName"] = seller
         currency = receipt_currency(phrases)

@@ -181,8 +181,10 @@ def _chain(words: list[Word]) -> list[list[Word]]:
             last = best[-1]
             shared = last.x1 - word.x0
             narrow = min(word.x1 - word.x0, last.x1 - last.x0)
-            if shared > 1.0 and shared > 0.3 * narrow:
-                # overlapping glyph runs (ligatures a PDF writes twice): one word
+            tall, short = max(word.height, last.height), min(word.height, last.height)
+            if shared > 1.0 and shared > 0.3 * narrow and tall < 1.5 * short:
+                # overlapping glyph runs (ligatures a PDF writes twice, in one font size): one
+                # word; a stamp printed over a scanned line is not glued to its words
                 best[-1] = Word(
                     last.text + word.text,
                     last.x0,

@@ -24,6 +24,7 @@ from ocrframe.engine.fields import Value
 from ocrframe.engine.hits import FULL_LABELS, TITLE_WORDS, Hit, line_hits
 from ocrframe.engine.labels import DOCUMENT_TYPES
 from ocrframe.engine.layout import Line, label_token, line_phrases
+from ocrframe.engine.legal_forms import has_legal_form, strip_legal_forms
 from ocrframe.engine.normalize import fold
 from ocrframe.engine.types import Page
 
@@ -79,14 +80,6 @@ NOT_NAME = frozenset(DOCUMENT_TYPES) | {
 }
 
 
-LEGAL_FORM = re.compile(
-    r"(?<!\w)(?:b\.?v\.?|n\.?v\.?|gmbh|ag|kg|e\.k\.|ohg|ug|ltd\.?|limited|inc\.?|llc|plc|"
-    r"corp\.?|co\.|s\.?a\.?s?|sarl|eurl|sas|s\.?r\.?l\.?|s\.?p\.?a\.?|sp\. z o\.o\.|"
-    r"pvt\.?|oy|ab|as|aps)(?!\w)",
-    re.IGNORECASE,
-)
-
-
 def plausible_name(text: str) -> str | None:
     """``text`` cleaned to a company or person name, or None if it does not look like one."""
     if re.match(r"^\s*[^\W\d_][\w.\- ]{0,30}:", text) or text.rstrip().endswith(":"):
@@ -126,7 +119,7 @@ def find_seller(
     if "sellerName" in found:
         v = found["sellerName"][1]
         name = plausible_name(v.value)
-        if name is not None and not LEGAL_FORM.sub("", name).strip(" &.,-"):
+        if name is not None and not strip_legal_forms(name).strip(" &.,-"):
             # "Anbieter GmbH & Co. KG" under the label "Anbieter": the label was the first word
             name = plausible_name(v.extra.get("phrase", "")) or name
         if name is not None and v.page == page.number:
@@ -140,7 +133,7 @@ def find_seller(
             break
         for phrase in line_phrases(ln):
             name = plausible_name(phrase.text)
-            if name is not None and LEGAL_FORM.search(name):
+            if name is not None and has_legal_form(name):
                 return name, page.number
     body = median(ln.height for ln in lines_by_page[page.number])
     # the issuer's name heads the document: nothing below its first labelled value

@@ -23,9 +23,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ocrframe.engine.layout import Line, line_phrases
+from ocrframe.engine.legal_forms import has_legal_form, mend_legal_forms, starts_with_legal_form
 from ocrframe.engine.normalize import find_amounts, find_percentages, fold
 
-__all__ = ["is_receipt", "receipt_currency", "receipt_seller", "receipt_total"]
+__all__ = ["header_phrases", "is_receipt", "receipt_currency", "receipt_seller", "receipt_total"]
 
 Lines = Sequence[Sequence[str]]
 
@@ -153,26 +155,23 @@ def receipt_total(lines: Lines) -> Decimal | None:
     return None
 
 
-# company forms first; then words that name a kind of business
-_LEGAL = re.compile(
-    r"(?<![a-z])(?:sdn\.?\s*bhd|berhad|bhd|s/b|plt|pte\.?\s*ltd|pty\.?\s*ltd|co\.?,?\s*ltd|ltd|"
-    r"limited|inc|llc|corp|corporation|gmbh|sarl|sas)\.?(?![a-z])"
-)
-# words that name a kind of business (English and Malay)
+# after the legal forms (ocrframe.engine.legal_forms), words that name a kind of business
+# (English, Malay, German, French, Dutch)
 _BUSINESS = re.compile(
-    r"(?<![a-z])(?:enterprises?|trading|restaurants?|restoran|store|stores|mart|shop|kedai|"
-    r"syarikat|perniagaan|pasaraya|supermarket|minimarket|hardware|bakery|bakeries|cafe|"
-    r"pharmacy|farmasi|marketing|services|industries|holdings|company)(?![a-z])"
+    r"(?<![a-z])(?:enterprises?|trading|restaurants?|store|stores|mart|shop|supermarket|"
+    r"minimarket|hardware|bakery|bakeries|cafe|pharmacy|marketing|services|industries|"
+    r"holdings|company|"
+    r"kedai|syarikat|perniagaan|pasaraya|restoran|farmasi|"
+    r"backerei|apotheke|handel|markt|laden|"
+    r"boulangerie|pharmacie|magasin|epicerie|boutique|"
+    r"bakkerij|apotheek|winkel)(?![a-z])"
 )
+# where an address or the contact lines start (the name is above them)
 _ADDRESS_OR_CONTACT = re.compile(
-    r"(?<![a-z])(?:tel|fax|phone|mobile|gst|reg|no\.|lot|jalan|email|www|http)|@|\.com|\d{5}"
+    r"(?<![a-z])(?:tel|fax|phone|mobile|gst|vat|ust|tva|reg|no\.|email|www|http|"
+    r"street|road|avenue|strasse|str\.|rue|lot|jalan)|@|\.com|\d{5}"
 )
 _NOT_SELLER = re.compile(r"(?<![a-z])(?:welcome|thank|thanks|receipt|invoice|order|table)(?![a-z])")
-# OCR reads the S and B of a legal form as digits ("5/B", "SDN 8HD") or a D as O or 0
-_LEGAL_OCR = (
-    (re.compile(r"(?<![\w/])[S5]\s?/\s?[B8](?![\w/])"), "S/B"),
-    (re.compile(r"(?<![\w])[S5][D0O]N(\.?\s*)[B8]H[D0O](?![\w])"), r"SDN\1BHD"),
-)
 
 
 def receipt_seller(lines: Lines, limit: int = 8) -> str | None:
@@ -189,7 +188,7 @@ def receipt_seller(lines: Lines, limit: int = 8) -> str | None:
         letters = sum(c.isalpha() for c in text)
         if letters < 3 or letters < 0.6 * len(text.replace(" ", "")):
             continue  # a number or a stamp, printed anywhere: a name may run across it
-        if _ADDRESS_OR_CONTACT.search(fold(text)) and not _LEGAL.search(fold(text)):
+        if _ADDRESS_OR_CONTACT.search(fold(text)) and not has_legal_form(text):
             if header:
                 break  # the address starts: the name is above it
             continue
@@ -204,11 +203,28 @@ def receipt_seller(lines: Lines, limit: int = 8) -> str | None:
             continue
         names.append(text)
     names = [n for n in names if n]
-    for pattern in (_LEGAL, _BUSINESS):
-        for name in names:
-            if pattern.search(fold(name)):
-                return name
+    for name in names:
+        if has_legal_form(name):
+            return name
+    for name in names:
+        if _BUSINESS.search(fold(name)):
+            return name
     return names[0] if names else None
+
+
+def header_phrases(lines: Sequence[Line], limit: int = 12) -> list[list[str]]:
+    """The phrases of a page's first ``limit`` lines, for :func:`receipt_seller`, without the
+    words far taller or smaller than the rest of their line: a stamp or a handwritten number
+    across a printed line is not part of the name printed there."""
+    out: list[list[str]] = []
+    for line in lines[:limit]:
+        body = line.height
+        kept = [w for w in line.words if body / 1.8 <= w.height <= body * 1.8]
+        if len(kept) == len(line.words):
+            out.append([p.text for p in line_phrases(line)])
+        elif kept:
+            out.append([p.text for p in line_phrases(Line(line.page, kept))])
+    return out
 
 
 def _open(text: str) -> bool:
@@ -220,11 +236,9 @@ def _continues(text: str) -> bool:
     """Whether a header line continues the name above it: it starts with a legal form or a
     business word (a company's name ends with them), or closes a bracket it did not open."""
     rest = re.sub(r"^\s*\([^()]*\)\s*", "", text)  # "(M) SDN BHD"
-    start = fold(rest)
-    for pattern in (_LEGAL, _BUSINESS):
-        m = pattern.search(start)
-        if m and m.start() == 0:
-            return True
+    m = _BUSINESS.search(fold(rest))
+    if starts_with_legal_form(rest) or (m is not None and m.start() == 0):
+        return True
     return text.count(")") > text.count("(")
 
 
@@ -236,8 +250,7 @@ def _clean(text: str) -> str:
     text = re.sub(r"\(\s*[\w ]*\d[\w ]*-?\s*[A-Za-z]?\s*\)", " ", text)
     if ":" in text:
         text = text.split(":", 1)[1]
-    for pattern, repl in _LEGAL_OCR:
-        text = pattern.sub(repl, text)
+    text = mend_legal_forms(text)
     # a registration number after the name: "1234567-X", "002065464-X"
     text = re.sub(r"(?<![\w-])\d{5,}-?\s?[A-Za-z]?(?![\w-])\s*$", " ", text)
     return re.sub(r"\s+", " ", text).strip(" ,-")

@@ -9,8 +9,10 @@ import pytest
 
 from benchmarks import bench_accuracy
 from benchmarks.bench_accuracy import same_value
+from ocrframe.engine.layout import group_lines
 from ocrframe.engine.normalize import find_dates
-from ocrframe.engine.receipt import receipt_seller
+from ocrframe.engine.receipt import header_phrases, receipt_seller
+from ocrframe.engine.types import Page, Word
 
 
 def test_a_name_over_three_lines_is_joined_by_its_suffix_words_and_its_bracket() -> None:
@@ -87,3 +89,20 @@ def test_names_are_compared_for_case_and_spacing_only(monkeypatch: pytest.Monkey
     monkeypatch.setattr(bench_accuracy, "STRICT_NAMES", True)
     assert not same_value("seller_name", "NORTH STAR SHOP", "NORTHSTARSHOP")
     assert same_value("seller_name", "North  Star Shop", "NORTH STAR SHOP")
+
+
+def test_a_stamp_across_the_name_line_is_not_part_of_the_name() -> None:
+    # a tall handwritten number overlapping the printed name line: not glued to its words
+    words = [
+        Word("PINE", 100, 100, 140, 120),
+        Word("RIDGE", 145, 100, 195, 120),
+        Word("SDN", 200, 100, 230, 120),
+        Word("A0311", 215, 70, 300, 118),
+        Word("BHD", 235, 100, 265, 120),
+        Word("NO.", 100, 130, 125, 150),
+        Word("5,", 130, 130, 145, 150),
+        Word("JALAN", 150, 130, 200, 150),
+    ]
+    lines = group_lines(Page(1, 400, 600, words))
+    assert all("A0311" not in w.text or w.text == "A0311" for ln in lines for w in ln.words)
+    assert receipt_seller(header_phrases(lines)) == "PINE RIDGE SDN BHD"
