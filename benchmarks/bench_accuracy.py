@@ -274,8 +274,10 @@ def _ocr_settings() -> str:
 def read_pages(path: Path, cache: Path | None = None) -> list[Page]:
     """Pages of words of any document: PDF / image through ``load_pages``, ``.txt`` as text.
 
-    With ``cache``, the pages are kept there under a key of the file's sha256 and the OCR
-    settings, so a second run costs milliseconds (a scan costs seconds to OCR).
+    With ``cache``, pages read through OCR are kept there under a key of the file's sha256 and
+    the OCR settings, so a second run costs milliseconds (a scan costs seconds to OCR). Pages
+    of a PDF's own text are read afresh every time: they cost milliseconds, and a cache would
+    keep what an older text-layer reader made of them.
     """
     if path.suffix.lower() == ".txt":
         return pages_from_text(path.read_text(encoding="utf-8"))
@@ -288,8 +290,11 @@ def read_pages(path: Path, cache: Path | None = None) -> list[Page]:
     stored = cache / f"{key}.pages.pickle"
     if stored.exists():
         pages: list[Page] = pickle.loads(stored.read_bytes())
-        return pages
+        if any(p.origin == "ocr" for p in pages):
+            return pages
     pages = load_pages(content)
+    if not any(p.origin == "ocr" for p in pages):
+        return pages
     cache.mkdir(parents=True, exist_ok=True)
     tmp = stored.with_suffix(".tmp")
     tmp.write_bytes(pickle.dumps(pages))

@@ -85,8 +85,54 @@ def _find_header(line: Line) -> list[_Column] | None:
     numeric = [c for c in columns if c.key in _NUMERIC_KEYS]
     if main_desc is None or len(numeric) < 2:
         return None
+    # a header word that names no known column ("Date", "Lot") still has a column below it:
+    # the description does not run into it
+    labelled = {id(h.phrase) for h in hits}
+    for phrase in phrases:
+        if id(phrase) not in labelled and phrase.x0 > main_desc.x1 and re.search(
+            r"[^\W\d_]{2}", phrase.text
+        ):
+            columns.append(_Column("_other", phrase.x0, phrase.x1))
+    columns.sort(key=lambda c: c.x0)
     line.cache["header"] = columns
     return columns
+
+
+def _stack_header(columns: list[_Column], above: Line, header: Line) -> bool:
+    """Fold the first line of a two-line header into ``columns`` (in place): a column label
+    printed right above a header word continues on it ("Unit Price Excl." over "VAT" is the
+    unit price, not a tax column); one above no header word is a column of its own. Whether
+    ``above`` was such a line."""
+    if header.y0 - above.y1 > 0.8 * header.height or _find_header(above) is not None:
+        return False
+    phrases = line_phrases(above, gap_factor=0.9)
+    hits = find_hits(phrases, COLUMN_INDEX)
+    labelled = {
+        id(h.phrase): h for h in hits if h.start == 0 and h.end == len(h.phrase.tokens)
+    }
+    if not phrases or any(id(p) not in labelled for p in phrases if re.search(r"\d", p.text)):
+        return False  # numbers above the header: a row or a total, not a title
+    changed = False
+    for phrase in phrases:
+        hit = labelled.get(id(phrase))
+        if hit is None:
+            continue
+        under = [c for c in columns if c.x0 < phrase.x1 and phrase.x0 < c.x1]
+        if len(under) == 1 and under[0].key in ("taxRate", "_taxAmount", "_other"):
+            under[0].key = hit.field
+            under[0].x0, under[0].x1 = min(under[0].x0, phrase.x0), max(under[0].x1, phrase.x1)
+            changed = True
+        elif not under and hit.field in _NUMERIC_KEYS and hit.field not in {
+            c.key for c in columns
+        }:
+            columns.append(_Column(hit.field, phrase.x0, phrase.x1))
+            columns.sort(key=lambda c: c.x0)
+            changed = True
+    keys = [c.key for c in columns]
+    if changed and "taxRate" not in keys and "_taxAmount" in keys:
+        # the tax column that was second is the only one left
+        columns[keys.index("_taxAmount")].key = "taxRate"
+    return changed
 
 
 def _assign(columns: list[_Column], word: Word) -> str | None:
@@ -159,6 +205,8 @@ def read_tables(
             if columns is None:
                 i += 1
                 continue
+            if i > 0 and _stack_header(columns, lines[i - 1], lines[i]):
+                used.add(id(lines[i - 1]))
             used.add(id(lines[i]))
             rows, i, open_end = _table_rows(lines, i + 1, columns, page, used, carried=False)
             items += rows
@@ -205,8 +253,14 @@ def _table_rows(
         ):
             i += 1  # the top of a continued page: its own header lines, not rows
             continue
+        # "Subtotal hardware  1  Stk  1.050,00  1.050,00": a quantity and a unit price make a
+        # row, whatever its words (a total has neither)
+        row_like = bool(cells.get("description")) and {"quantity", "unitPrice"} <= numbers
+        if row_like:
+            totals = None
         hits = line_hits(line)
-        if totals is None and hits and hits[0].phrase.x0 <= line.words[0].x0 and hits[0].start == 0:
+        starts_with_label = bool(hits) and hits[0].phrase.x0 <= line.words[0].x0
+        if totals is None and not row_like and starts_with_label and hits[0].start == 0:
             # a line that starts with a label ("Page 1 of 2", "Invoice No: 7") is not a row
             used.add(id(line))
             i += 1
@@ -272,6 +326,8 @@ def _row_cells(cells: dict[str, list[str]], page: int) -> list[dict[str, Any]]:
         out.append({"pageNumber": page, "key": key, "value": value})
 
     desc = " ".join(cells.get("description", [])).replace(" \n", "\n").strip()
+    # a word broken after its hyphen goes on on the next line ("ART-12-" / "XL": "ART-12-XL")
+    desc = re.sub(r"(?<=\w-)\n", "", desc)
     if desc:
         add("description", desc)
     for key in ("quantity", "unitPrice", "totalPriceExclTax", "totalPriceInclTax"):

@@ -185,6 +185,8 @@ COLUMN_LABELS: dict[str, tuple[str, ...]] = {
         "descrizione", "nazwa towaru", "product title", "product name", "particulars",
         "item", "items", "product", "service", "services", "details", "article", "activity",
         "artikel", "leistung", "produkt", "prestation", "nazwa",
+        "artikelbeschreibung", "leistungsbeschreibung", "produktbeschreibung",
+        "positionsbeschreibung", "line item description", "item name",
     ),
     "_index": ("pos", "pos.", "position", "#", "no", "nr", "lp", "item no", "art.-nr", "art-nr",
                "sku", "code", "ref", "reference", "artikelnummer", "artikelnr"),
@@ -197,6 +199,8 @@ COLUMN_LABELS: dict[str, tuple[str, ...]] = {
         "e-preis", "preis", "vk-preis", "stuckpreis", "preis/einheit", "prix unitaire ht",
         "prix unitaire", "prix unit", "p.u. ht", "p.u", "pu ht", "prix", "tarif",
         "prijs per stuk", "prijs", "stukprijs", "cena netto", "cena", "precio", "prezzo",
+        "nettopreis", "net price", "unit net price", "prix net", "prix unitaire net",
+        "unit price excl vat", "unit price excl tax", "price excl vat", "unit price excl",
     ),
     "taxRate": (
         "tax %", "tax(%)", "vat %", "vat rate", "tax rate", "tax", "vat", "taxes", "gst",
@@ -205,6 +209,7 @@ COLUMN_LABELS: dict[str, tuple[str, ...]] = {
     ),
     "totalPriceExclTax": (
         "amount", "line total", "total", "net amount", "amount excl tax", "net", "subtotal",
+        "line amount", "line amount excl vat", "line amount excl tax", "amount excl vat",
         "betrag", "gesamt", "gesamtpreis", "summe", "nettobetrag", "zeilenbetrag", "netto",
         "montant ht", "total ht", "montant", "prix total ht", "bedrag", "totaal",
         "wartosc netto", "importe", "importo",

@@ -246,6 +246,9 @@ def _text_layer_words(page: Any) -> tuple[list[Word], int]:
         chars: list[str] = []
         indices: list[int] = []
         for index, code in enumerate(_char_codes(handle, count)):
+            # pdfium reports a hyphen that ends a line as code 2 (U+FFFE from FPDFText_GetText):
+            # the page prints a hyphen there ("ART-12-" over "XL": the word goes on below)
+            code = 0x2D if code in (2, 0xFFFE) else code
             char = chr(code) if 0 < code < 0x110000 else ""
             if char and not char.isspace() and char.isprintable():
                 chars.append(char)
@@ -283,12 +286,14 @@ def _text_layer_words(page: Any) -> tuple[list[Word], int]:
     centre = (v0 + v1) / 2
     gap = u0 - np.roll(u1, 1)
     position = np.asarray(indices)
+    # the letters of a ligature ("fl", "ffi") share the glyph's box: never a word break
+    ligature = (u0 == np.roll(u0, 1)) & (u1 == np.roll(u1, 1)) & (u1 > u0)
     breaks = (
         (position - np.roll(position, 1) != 1)  # whitespace or a control character between
         | (direction != np.roll(direction, 1))
         | (np.abs(centre - np.roll(centre, 1)) >= 0.5 * height)
         | (gap > 0.25 * height)
-        | (gap < -0.5 * height)
+        | ((gap < -0.5 * height) & ~ligature)
     )
     breaks[0] = True
     starts = np.flatnonzero(breaks)

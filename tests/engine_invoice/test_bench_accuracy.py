@@ -6,23 +6,39 @@ import json
 import random
 from pathlib import Path
 
+import pytest
+
 from benchmarks.bench_accuracy import load_expected, read_pages, score_document
+from ocrframe.engine import pages as pages_module
+from ocrframe.engine.types import Page, Word
 from tools.synth.invoices import make_invoice, random_spec
 
 
-def test_cached_pages_equal_fresh_ones_and_are_keyed_by_content(tmp_path: Path) -> None:
+def test_ocr_pages_are_cached_by_content_and_text_layers_read_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pdf = tmp_path / "a.pdf"
     make_invoice(random_spec(random.Random(7)), pdf)
     cache = tmp_path / "cache"
     fresh = read_pages(pdf)
-    first = read_pages(pdf, cache)
-    stored = sorted(cache.iterdir())
-    assert len(stored) == 1
-    assert read_pages(pdf, cache) == first == fresh
-    other = tmp_path / "b.pdf"
-    make_invoice(random_spec(random.Random(8)), other)
-    read_pages(other, cache)
+    assert read_pages(pdf, cache) == fresh
+    assert not cache.exists() or not list(cache.iterdir())  # a text layer is never kept
+    # pages that came from OCR are kept, one entry per content, and read back equal
+    calls: list[bytes] = []
+
+    def ocr(content: bytes) -> list[Page]:
+        calls.append(content)
+        return [Page(1, 100, 100, [Word(content[:4].hex(), 1, 2, 3, 4)], origin="ocr")]
+
+    monkeypatch.setattr(pages_module, "load_pages", ocr)
+    scans = [tmp_path / "a.png", tmp_path / "b.png"]
+    scans[0].write_bytes(b"scan one")
+    scans[1].write_bytes(b"scan two")
+    first = read_pages(scans[0], cache)
+    assert read_pages(scans[0], cache) == first
+    read_pages(scans[1], cache)
     assert len(list(cache.iterdir())) == 2
+    assert len(calls) == 2  # the second read of the first scan came from the cache
 
 
 def test_truth_of_stripped_einvoices_receipts_and_credit_notes(tmp_path: Path) -> None:
