@@ -71,15 +71,17 @@ def _key(core: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _forms() -> list[tuple[tuple[str, ...], str]]:
-    """(tokens, spelling) of every form, longest first; a form of several words also glued."""
-    out: list[tuple[tuple[str, ...], str]] = []
+def _forms() -> dict[str, list[tuple[tuple[str, ...], str]]]:
+    """(tokens, spelling) of every form by the confusion key of its first token, longest first;
+    a form of several words also glued ("SDN.BHD.", "CO.,LTD")."""
+    out: dict[str, list[tuple[tuple[str, ...], str]]] = {}
     for form in LEGAL_FORMS:
         tokens = tuple(_core(t) for t in form.split())
-        out.append((tokens, form))
-        if len(tokens) > 1:
-            out.append((("".join(tokens),), form))  # "SDN.BHD.", "CO.,LTD"
-    out.sort(key=lambda f: (-len(f[0]), -len("".join(f[0]))))
+        variants = [tokens, ("".join(tokens),)] if len(tokens) > 1 else [tokens]
+        for variant in variants:
+            out.setdefault(_key(variant[0]), []).append((variant, form))
+    for forms in out.values():
+        forms.sort(key=lambda f: (-len(f[0]), -len("".join(f[0]))))
     return out
 
 
@@ -145,7 +147,7 @@ def _forms_tokens(form: str, n: int) -> tuple[str, ...]:
 def _match_at(
     words: list[tuple[int, int, str]], cores: list[str], i: int
 ) -> tuple[int, str] | None:
-    for tokens, form in _forms():
+    for tokens, form in _forms().get(_key(cores[i]), ()):
         n = len(tokens)
         got = cores[i : i + n]
         if len(got) < n or any(not g for g in got):
