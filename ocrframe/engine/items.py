@@ -66,12 +66,17 @@ def _find_header(line: Line) -> list[_Column] | None:
     # description, the other a code
     descriptions = [h for h in hits if h.field == "description"]
     main_desc = min(descriptions, key=lambda h: h.rank) if descriptions else None
+    # two unit-price-like titles ("Unit", "Unit price"): the more specific one is the price
+    prices = [h for h in hits if h.field == "unitPrice"]
+    main_price = min(prices, key=lambda h: h.rank) if prices else None
     columns: list[_Column] = []
     seen: set[str] = set()
     for hit in hits:
         key = hit.field
         if key == "description" and hit is not main_desc:
             key = "_code"
+        if key == "unitPrice" and hit is not main_price:
+            key = "_other"
         if key in seen:
             # a second amount or tax column: the incl.-tax amount, the tax amount
             if key == "totalPriceExclTax" and "totalPriceInclTax" not in seen:
@@ -122,10 +127,13 @@ def _stack_header(columns: list[_Column], above: Line, header: Line) -> bool:
             under[0].key = hit.field
             under[0].x0, under[0].x1 = min(under[0].x0, phrase.x0), max(under[0].x1, phrase.x1)
             changed = True
-        elif not under and hit.field in _NUMERIC_KEYS and hit.field not in {
-            c.key for c in columns
-        }:
-            columns.append(_Column(hit.field, phrase.x0, phrase.x1))
+        elif not under and hit.field != "description":
+            # a column titled only above the header line ("Item no." over an empty slot):
+            # its cells are not the description's
+            key = hit.field if hit.field in _NUMERIC_KEYS else "_code"
+            if key in {c.key for c in columns}:
+                continue
+            columns.append(_Column(key, phrase.x0, phrase.x1))
             columns.sort(key=lambda c: c.x0)
             changed = True
     keys = [c.key for c in columns]
@@ -167,8 +175,20 @@ def _assign(columns: list[_Column], word: Word) -> str | None:
 
 def _assign_line(columns: list[_Column], words: list[Word]) -> list[str | None]:
     """Columns of a row's words; a thousands group written with a space ("9 464,24") stays in
-    the column of the digits that follow it."""
+    the column of the digits that follow it; a row's number right-aligned under a narrow
+    index column ("#", "Pos") is not the description's first word."""
     keys = [_assign(columns, w) for w in words]
+    desc = next((c for c in columns if c.key == "description"), None)
+    index = [c for c in columns if c.key == "_index" and desc is not None and c.x1 <= desc.x0]
+    if (
+        index
+        and desc is not None
+        and keys
+        and keys[0] == "description"
+        and re.fullmatch(r"\d{1,4}\.?", words[0].text)
+        and words[0].x0 < desc.x0
+    ):
+        keys[0] = "_index"
     for k in range(len(words) - 2, -1, -1):
         word, nxt = words[k], words[k + 1]
         if (
@@ -227,6 +247,7 @@ def _table_rows(
     ran to the end of the page without a totals line)."""
     items: list[list[dict[str, Any]]] = []
     current: dict[str, list[str]] | None = None
+    pending: tuple[list[str], float] | None = None  # a description waiting for its amounts
     after_subtotal = False
     last_y = lines[i - 1].y1 if i > 0 else -1e9
     pitch = lines[i - 1].height * 1.2 if i > 0 else 1.0
@@ -255,7 +276,11 @@ def _table_rows(
             continue
         # "Subtotal hardware  1  Stk  1.050,00  1.050,00": a quantity and a unit price make a
         # row, whatever its words (a total has neither)
-        row_like = bool(cells.get("description")) and {"quantity", "unitPrice"} <= numbers
+        row_like = (
+            bool(cells.get("description"))
+            and {"quantity", "unitPrice"} <= numbers
+            and bool(numbers & {"totalPriceExclTax", "totalPriceInclTax"})
+        )
         if row_like:
             totals = None
         hits = line_hits(line)
@@ -280,13 +305,26 @@ def _table_rows(
                 i += 1
                 continue
             return items, i, False
-        has_amount = bool(numbers & {"unitPrice", "totalPriceExclTax", "totalPriceInclTax"})
+        has_amount = bool(numbers & _PRICED)
         if has_amount and not cells.get("description"):
-            return items, i, False  # amounts without a description: a totals row
+            if pending is None or line.cy - pending[1] > 1.2 * line.height:
+                return items, i, False  # amounts without a description: a totals row
+            cells["description"] = pending[0]  # the row's description sits just above
+        pending = None
         if has_amount:
             current = {k: list(v) for k, v in cells.items()}
             items.append(_row_cells(current, page))
             after_subtotal = False
+        elif (
+            cells.get("description")
+            and not numbers & _PRICED
+            and _codes_only(cells)
+            and _opens_band(lines, i, columns)
+        ):
+            # a description alone, its amounts on the line just below (cells centred in a
+            # row of two or three lines): the next row's
+            pending = (cells["description"], line.cy)
+            current = None
         elif (
             current is not None
             and not after_subtotal
@@ -304,6 +342,35 @@ def _table_rows(
         last_y = line.y1
         i += 1
     return items, i, True
+
+
+_PRICED = frozenset({"unitPrice", "totalPriceExclTax", "totalPriceInclTax"})
+
+
+def _codes_only(cells: dict[str, list[str]]) -> bool:
+    """Whether a line's words outside the description are numbers (article codes), not prose
+    running across the columns."""
+    return all(
+        re.fullmatch(r"[\d\W]+", word)
+        for key, words in cells.items()
+        if key != "description"
+        for word in words
+    )
+
+
+def _opens_band(lines: list[Line], i: int, columns: list[_Column]) -> bool:
+    """Whether the line after ``lines[i]`` holds amounts but no description and sits within a
+    line's height of it: the two are one row's band."""
+    if i + 1 >= len(lines):
+        return False
+    line, nxt = lines[i], lines[i + 1]
+    if nxt.cy - line.cy > 1.2 * nxt.height or totals_label(nxt) is not None:
+        return False
+    keys = _assign_line(columns, nxt.words)
+    priced = any(
+        key in _PRICED and find_amounts(w.text) for w, key in zip(nxt.words, keys, strict=True)
+    )
+    return priced and "description" not in keys
 
 
 def _is_final_subtotal(lines: list[Line], i: int, columns: list[_Column]) -> bool:

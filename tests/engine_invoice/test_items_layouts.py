@@ -96,3 +96,58 @@ def test_a_description_broken_after_a_hyphen_is_one_word_again() -> None:
         "BOLT-M10-A2-1000",
         "Washer, steel\nzinc +/-\n0.1 mm",
     ]
+
+
+def test_a_row_whose_description_sits_above_its_amounts() -> None:
+    # cells centred in a row of three lines: the name above the amounts, an article number
+    # column titled only above the header line, a narrow "#" column with right-aligned numbers
+    rows = _rows(
+        [
+            (196, [(240, "Item no.")]),
+            (
+                200,
+                [(30, "#"), (60, "Line item description"), (330, "Quantity"), (380, "Unit"),
+                 (420, "Unit price"), (500, "Net")],
+            ),
+            (215, [(60, "HEX-BOLT-M8"), (240, "0595810")]),
+            (221, [(36, "1"), (335, "25,00"), (380, "pcs"), (425, "2,06"), (500, "51,50")]),
+            (227, [(60, "Hex bolt, zinc"), (240, "77112318")]),
+            (245, [(60, "WASHER-M8"), (240, "0595811")]),
+            (251, [(36, "2"), (335, "10,00"), (380, "pcs"), (425, "0,10"), (500, "1,00")]),
+            (257, [(60, "Washer"), (240, "77112319")]),
+            (290, [(380, "Total amount (net):"), (500, "52,50")]),
+        ]
+    )
+    assert rows == [
+        {"description": "HEX-BOLT-M8", "quantity": "25", "unitPrice": "2.06",
+         "totalPriceExclTax": "51.50"},
+        {"description": "WASHER-M8", "quantity": "10", "unitPrice": "0.10",
+         "totalPriceExclTax": "1.00"},
+    ]
+
+
+def test_prose_above_a_line_of_totals_is_not_a_row() -> None:
+    rows = _rows(
+        [
+            (200, [(40, "Description"), (280, "Qty"), (340, "Price"), (420, "Amount")]),
+            (215, [(40, "Paper, A4"), (285, "2"), (340, "4.00"), (420, "8.00")]),
+            (260, [(20, "Payments received after the due date bear interest at the legal rate")]),
+            (266, [(340, "8.00"), (420, "9.60")]),
+        ]
+    )
+    assert [r["description"] for r in rows] == ["Paper, A4"]
+
+
+def test_a_row_of_summary_titles_with_rates_is_not_a_row() -> None:
+    # "Net  VAT 5,5 %  VAT 20 %  Gross" over the totals: rates under the quantity and price
+    # columns, but no amount in the row's own amount column
+    rows = _rows(
+        [
+            (200, [(40, "Description"), (280, "Qty"), (340, "Price"), (420, "Amount")]),
+            (215, [(40, "Paper, A4"), (285, "2"), (340, "4.00"), (420, "8.00")]),
+            (240, [(40, "Net"), (120, "VAT"), (280, "5,5 %"), (300, "VAT"), (340, "20 %"),
+                   (420, "Gross")]),
+            (252, [(40, "8.00"), (120, "0.44"), (300, "1.20"), (420, "9.64")]),
+        ]
+    )
+    assert [r["description"] for r in rows] == ["Paper, A4"]
