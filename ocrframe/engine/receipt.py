@@ -171,7 +171,11 @@ _ADDRESS_OR_CONTACT = re.compile(
     r"(?<![a-z])(?:tel|fax|phone|mobile|gst|vat|ust|tva|reg|no\.|email|www|http|"
     r"street|road|avenue|strasse|str\.|rue|lot|jalan)|@|\.com|\d{5}"
 )
-_NOT_SELLER = re.compile(r"(?<![a-z])(?:welcome|thank|thanks|receipt|invoice|order|table)(?![a-z])")
+# lines that title the slip, not name the shop ("TAX INVOICE", OCR's "TAXINVOICE", "COPY")
+_NOT_SELLER = re.compile(
+    r"(?<![a-z])(?:welcome|thank|thanks|(?:tax\s*|official\s*)?(?:receipt|invoice)|order|table|"
+    r"cash\s*sales?|reprint|duplicate|copy)(?![a-z])"
+)
 
 
 def receipt_seller(lines: Lines, limit: int = 8) -> str | None:

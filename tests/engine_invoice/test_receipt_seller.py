@@ -106,3 +106,12 @@ def test_a_stamp_across_the_name_line_is_not_part_of_the_name() -> None:
     lines = group_lines(Page(1, 400, 600, words))
     assert all("A0311" not in w.text or w.text == "A0311" for ln in lines for w in ln.words)
     assert receipt_seller(header_phrases(lines)) == "PINE RIDGE SDN BHD"
+
+
+def test_the_slip_s_title_is_never_the_shop_even_glued_by_ocr() -> None:
+    assert receipt_seller([["TAXINVOICE"], ["LUCKY LEAF"], ["NO. 5, JALAN DUA"]]) == (
+        "LUCKY LEAF"
+    )
+    assert receipt_seller([["REPRINT"], ["CASH SALES"], ["MOONLIGHT"], ["TEL 03-1234"]]) == (
+        "MOONLIGHT"
+    )
