@@ -26,6 +26,7 @@ from decimal import Decimal
 from ocrframe.engine.layout import Line, line_phrases
 from ocrframe.engine.legal_forms import has_legal_form, mend_legal_forms, starts_with_legal_form
 from ocrframe.engine.normalize import find_amounts, find_percentages, fold
+from ocrframe.engine.types import Word
 
 __all__ = ["header_phrases", "is_receipt", "receipt_currency", "receipt_seller", "receipt_total"]
 
@@ -167,9 +168,11 @@ _BUSINESS = re.compile(
     r"bakkerij|apotheek|winkel)(?![a-z])"
 )
 # where an address or the contact lines start (the name is above them)
+# (whole words: "LOTUS", "REGAL", "ROADHOUSE" are names, "LOT 12", "REG.", "ROAD" are not)
 _ADDRESS_OR_CONTACT = re.compile(
-    r"(?<![a-z])(?:tel|fax|phone|mobile|gst|vat|ust|tva|reg|no\.|email|www|http|"
-    r"street|road|avenue|strasse|str\.|rue|lot|jalan)|@|\.com|\d{5}"
+    r"(?<![a-z])(?:tel|telephone|fax|phone|mobile|gst|vat|ust|tva|reg|regd|registration|email|"
+    r"e-mail|street|road|avenue|strasse|str|rue|lot|jalan)(?![a-z])|(?<![a-z])no\.|www\.|"
+    r"https?:|@|\.com|\d{5}"
 )
 # lines that title the slip, not name the shop ("TAX INVOICE", OCR's "TAXINVOICE", "COPY")
 _NOT_SELLER = re.compile(
@@ -218,17 +221,22 @@ def receipt_seller(lines: Lines, limit: int = 8) -> str | None:
 
 def header_phrases(lines: Sequence[Line], limit: int = 12) -> list[list[str]]:
     """The phrases of a page's first ``limit`` lines, for :func:`receipt_seller`, without the
-    words far taller or smaller than the rest of their line: a stamp or a handwritten number
-    across a printed line is not part of the name printed there."""
+    words far taller than the rest of their line: a stamp or a handwritten number across a
+    printed line is not part of the name printed there."""
     out: list[list[str]] = []
     for line in lines[:limit]:
-        body = line.height
-        kept = [w for w in line.words if body / 1.8 <= w.height <= body * 1.8]
+        kept = [w for w in line.words if not _stamp(w, line)]
         if len(kept) == len(line.words):
             out.append([p.text for p in line_phrases(line)])
         elif kept:
             out.append([p.text for p in line_phrases(Line(line.page, kept))])
     return out
+
+
+def _stamp(word: Word, line: Line) -> bool:
+    """Whether ``word`` towers over the rest of its line (a stamp or a handwritten number laid
+    over the print); smaller print on a name's line (its legal form) is part of the name."""
+    return word.height > 1.8 * line.height  # (the line's height is its words' median)
 
 
 def _open(text: str) -> bool:

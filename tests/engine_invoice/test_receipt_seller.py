@@ -115,3 +115,22 @@ def test_the_slip_s_title_is_never_the_shop_even_glued_by_ocr() -> None:
     assert receipt_seller([["REPRINT"], ["CASH SALES"], ["MOONLIGHT"], ["TEL 03-1234"]]) == (
         "MOONLIGHT"
     )
+
+
+def test_address_words_count_only_as_whole_words() -> None:
+    # "LOTUS", "REGAL", "ROADHOUSE" are names; "LOT 12", "REG.", "ROAD" start the address
+    assert receipt_seller([["LOTUS GARDEN"], ["LOT 12, MAIN ROAD"]]) == "LOTUS GARDEN"
+    assert receipt_seller([["REGAL ROADHOUSE"], ["88 HILL ROAD"]]) == "REGAL ROADHOUSE"
+
+
+def test_small_print_on_the_name_line_stays_in_the_name() -> None:
+    words = [
+        Word("GRAND", 100, 100, 180, 140),
+        Word("OAK", 190, 100, 250, 140),
+        Word("SDN", 260, 120, 280, 135),
+        Word("BHD", 285, 120, 305, 135),
+        Word("NO.", 100, 150, 125, 165),
+        Word("5", 130, 150, 140, 165),
+    ]
+    lines = group_lines(Page(1, 400, 600, words))
+    assert receipt_seller(header_phrases(lines)) == "GRAND OAK SDN BHD"
