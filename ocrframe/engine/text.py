@@ -1,8 +1,9 @@
 """CapSolver-style ImageToTextTask: the text of a captcha (a short single-line image).
 
 The reading itself is :mod:`ocrframe.engine.captcha` (ddddocr's captcha models and RapidOCR's
-recogniser, each on the whole image and on its ink crop, decided by their probabilities). This
-module turns a task into that call: it decodes the image, checks the module, and cleans the answer.
+recogniser, each on the whole image, its contrast view and its ink crop, decided by their
+probabilities). This module turns a task into that call: it decodes the image, checks the
+module, and cleans the answer.
 Captchas have no spaces, and answers are letters and digits for both modules (``common`` and
 ``queueit``); ``case=False`` answers in lower case.
 """
