@@ -87,6 +87,8 @@ _GLUED = (
     re.compile(r"^([^\W\d_][\w.\-]*:)(\S+)$"),  # "Date:31/12/2017"
     re.compile(r"^([^\W\d_]{3,})(\d{1,2}[./-]\d{1,2}[./-]\d{2,4})$"),  # "date16.09.2026"
     re.compile(r"^([Nn][°º]|[Nn][Oo]\.|#)(\S*\d\S*)$"),  # "n°562044387", "#A-12"
+    # an abbreviation's full stop and the number after it: "VAT.7", "Str.12", "Okt.2024"
+    re.compile(r"^([^\W\d_]{2,}\.)(\d[\d.,]*%?)$"),
 )
 _DIGIT = re.compile(r"\d")
 
@@ -96,7 +98,7 @@ def _split_glued(word: Word) -> list[Word]:
     text = word.text
     if ":" not in text and not _DIGIT.search(text):
         return [word]  # each form has a colon or a digit: most words have neither
-    m = _GLUED[0].match(text) or _GLUED[1].match(text) or _GLUED[2].match(text)
+    m = next((m for m in (form.match(text) for form in _GLUED) if m), None)
     if not m:
         return [word]
     left, right = m.group(1), m.group(2)

@@ -31,6 +31,26 @@ def test_glued_label_and_value_are_two_words() -> None:
     assert [w.text for w in line.words] == ["Date:", "31/12/2017", "n°", "562"]
 
 
+def test_abbreviation_glued_to_its_number_is_two_words() -> None:
+    # OCR that reads a narrow line may drop the space after an abbreviation's full stop
+    page = Page(
+        1,
+        600,
+        800,
+        [
+            Word("VAT.7", 40, 40, 80, 50),
+            Word("%", 85, 40, 95, 50),
+            Word("4.291,32", 300, 40, 360, 50),
+        ],
+    )
+    (line,) = group_lines(page)
+    assert [w.text for w in line.words] == ["VAT.", "7", "%", "4.291,32"]
+    # an amount, a dotted date and a version stay whole
+    for text in ("4.291,32", "21.10.2024", "v1.2", "z.B."):
+        (one,) = group_lines(Page(1, 600, 800, [Word(text, 40, 40, 90, 50)]))
+        assert [w.text for w in one.words] == [text]
+
+
 def test_label_tokens_fold_case_accents_and_marks() -> None:
     assert label_token("Rechnungsempfänger:") == "rechnungsempfanger"
     assert label_token("N°") == "no" and label_token("Nº") == "no"
