@@ -13,7 +13,7 @@ ordinary words too often: they count only at the end of a name, and only as prin
 
 Example::
 
-    has_legal_form("Muster GmbH & Co. KG")     # True
+    has_legal_form("Lindwerk GmbH & Co. KG")   # True
     mend_legal_forms("NORTH STAR 5DN 8HD")     # "NORTH STAR SDN BHD"
 """
 

@@ -9,7 +9,7 @@ never a name (:func:`plausible_name`).
 Example::
 
     plausible_name("Kunde")              # None: a label, not a name
-    plausible_name("Muster GmbH - Hauptstr. 1")   # "Muster GmbH"
+    plausible_name("Lindwerk GmbH - Hauptstr. 1")   # "Lindwerk GmbH"
 
 Pure and deterministic.
 """
