@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -108,19 +109,23 @@ def _forget_workers() -> None:
 os.register_at_fork(after_in_child=_forget_workers)
 
 
-def _default_workers() -> int:
-    raw = os.environ.get(WORKERS_ENV, "").strip()
+def _env_int(name: str, default: int, low: int, high: int, what: str) -> int:
+    """A whole number from ``low`` to ``high`` in the environment variable ``name``, else
+    ``default``; anything else is a :class:`~ocrframe.errors.ConfigurationError` naming it."""
+    raw = os.environ.get(name, "").strip()
     if not raw:
-        return os.cpu_count() or 1
+        return default
     try:
-        count = int(raw)
+        value = int(raw)
     except ValueError:
-        count = 0
-    if count < 1:
-        raise ConfigurationError(
-            f"{WORKERS_ENV}={raw!r} is not valid: give a whole number of OCR workers from 1"
-        )
-    return count
+        value = low - 1
+    if not low <= value <= high:
+        raise ConfigurationError(f"{name}={raw!r} is not valid: give a whole number of {what}")
+    return value
+
+
+def _default_workers() -> int:
+    return _env_int(WORKERS_ENV, os.cpu_count() or 1, 1, sys.maxsize, "OCR workers from 1")
 
 
 def line_width() -> int:
@@ -132,18 +137,7 @@ def line_width() -> int:
     >>> line_width()
     96
     """
-    raw = os.environ.get(LINE_WIDTH_ENV, "").strip()
-    if not raw:
-        return _LINE_WIDTH
-    try:
-        width = int(raw)
-    except ValueError:
-        width = 0
-    if not 16 <= width <= 2048:
-        raise ConfigurationError(
-            f"{LINE_WIDTH_ENV}={raw!r} is not valid: give a whole number of pixels from 16 to 2048"
-        )
-    return width
+    return _env_int(LINE_WIDTH_ENV, _LINE_WIDTH, 16, 2048, "pixels from 16 to 2048")
 
 
 def _check_count(count: int | None) -> None:
