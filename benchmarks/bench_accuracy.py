@@ -524,6 +524,15 @@ def report_halves(name: str, halves: dict[str, Score]) -> str:
                 else "-"
             )
         out.append("| line items matched | " + " | ".join(cells) + " |")
+        # each cell of the i-th expected line against the i-th item read
+        for cell in LINE_CELLS:
+            if any(halves[h].cells.get(cell, [0, 0])[1] for h in names):
+                counts = [halves[h].cells.get(cell, [0, 0]) for h in names]
+                out.append(
+                    f"| line cell {cell} | "
+                    + " | ".join(f"{right}/{scored}" if scored else "-" for right, scored in counts)
+                    + " |"
+                )
     return "\n".join(out)
 
 

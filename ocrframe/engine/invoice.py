@@ -57,6 +57,7 @@ from ocrframe.engine.receipt import (
     receipt_seller,
     receipt_total,
 )
+from ocrframe.engine.rowmath import Alternatives, reconcile
 from ocrframe.engine.totals import TOTAL_FIELDS, Candidate, choose_totals
 from ocrframe.engine.types import Page
 
@@ -93,6 +94,10 @@ def _receipt(
     return out
 
 
+def _amount(found: dict[str, tuple[int, Value]], key: str) -> Decimal | None:
+    return Decimal(found[key][1].value) if key in found else None
+
+
 def extract_invoice(pages: list[Page]) -> dict[str, Any]:
     """Read an invoice's fields, line items and taxes from its pages of words.
 
@@ -106,7 +111,8 @@ def extract_invoice(pages: list[Page]) -> dict[str, Any]:
     """
     month_first = reads_month_first(pages)
     lines_by_page = {p.number: group_lines(p) for p in pages}
-    items, table_lines = read_tables(lines_by_page)
+    alternatives: dict[int, Alternatives] = {}
+    items, table_lines = read_tables(lines_by_page, alternatives)
 
     found: dict[str, tuple[int, Value]] = {}  # field -> (rank, value)
     tax_lines: list[tuple[int, str, str | None]] = []  # (page, value, percentage)
@@ -221,6 +227,15 @@ def extract_invoice(pages: list[Page]) -> dict[str, Any]:
         net = Decimal(gross.value) - Decimal(tax.value)
         if net >= 0:
             found["netAmount"] = (99, Value(format_amount(net), gross.page))
+
+    # the rows checked against the totals: which reading of an ambiguous row, net or gross
+    # amounts, a total line taken for a row
+    reconcile(
+        items,
+        alternatives,
+        net=_amount(found, "netAmount"),
+        gross=_amount(found, "grossAmount"),
+    )
 
     receipt = _receipt(pages, lines_by_page)
     if receipt is not None and "grossAmount" in receipt:

@@ -30,6 +30,7 @@ from ocrframe.engine.normalize import (
     format_amount,
     format_percentage,
 )
+from ocrframe.engine.rowmath import AMOUNT_KEYS, Alternatives, settle_row
 from ocrframe.engine.types import Word
 
 __all__ = ["items_net_sum", "read_tables"]
@@ -203,19 +204,26 @@ def _assign_line(columns: list[_Column], words: list[Word]) -> list[str | None]:
 
 def read_tables(
     lines_by_page: dict[int, list[Line]],
+    alternatives: dict[int, Alternatives] | None = None,
 ) -> tuple[list[list[dict[str, Any]]], set[int]]:
     """Item rows of every table; and the ids of the lines they used (headers included).
 
     A table that runs to the bottom of a page goes on at the top of the next page when that
-    page has no header of its own.
+    page has no header of its own. A row whose arithmetic allows several readings equally well
+    is given as its columns read it, and the other readings go into ``alternatives`` under
+    ``id(row)`` (for :func:`~ocrframe.engine.rowmath.reconcile`).
     """
+    if alternatives is None:
+        alternatives = {}
     items: list[list[dict[str, Any]]] = []
     used: set[int] = set()
     carry: list[_Column] | None = None
     for page, lines in lines_by_page.items():
         i = 0
         if carry is not None and not any(_find_header(ln) for ln in lines):
-            rows, i, open_end = _table_rows(lines, 0, carry, page, used, carried=True)
+            rows, i, open_end = _table_rows(
+                lines, 0, carry, page, used, alternatives, carried=True
+            )
             items += rows
             carry = carry if open_end else None
         else:
@@ -228,7 +236,9 @@ def read_tables(
             if i > 0 and _stack_header(columns, lines[i - 1], lines[i]):
                 used.add(id(lines[i - 1]))
             used.add(id(lines[i]))
-            rows, i, open_end = _table_rows(lines, i + 1, columns, page, used, carried=False)
+            rows, i, open_end = _table_rows(
+                lines, i + 1, columns, page, used, alternatives, carried=False
+            )
             items += rows
             carry = columns if open_end else None
     return items, used
@@ -240,12 +250,14 @@ def _table_rows(
     columns: list[_Column],
     page: int,
     used: set[int],
+    alternatives: dict[int, Alternatives],
     *,
     carried: bool,
 ) -> tuple[list[list[dict[str, Any]]], int, bool]:
     """Rows of one table from ``lines[i]`` on: (items, index after the table, whether the table
     ran to the end of the page without a totals line)."""
     items: list[list[dict[str, Any]]] = []
+    order = [c.key for c in columns]
     current: dict[str, list[str]] | None = None
     pending: tuple[list[str], float] | None = None  # a description waiting for its amounts
     after_subtotal = False
@@ -313,7 +325,7 @@ def _table_rows(
         pending = None
         if has_amount:
             current = {k: list(v) for k, v in cells.items()}
-            items.append(_row_cells(current, page))
+            items.append(_row_cells(current, page, alternatives, order))
             after_subtotal = False
         elif (
             cells.get("description")
@@ -333,7 +345,8 @@ def _table_rows(
             and line.y0 - last_y < 2.2 * line.height
         ):
             current.setdefault("description", []).append("\n" + " ".join(cells["description"]))
-            items[-1] = _row_cells(current, page)
+            alternatives.pop(id(items[-1]), None)
+            items[-1] = _row_cells(current, page, alternatives, order)
         else:
             # a line with numbers but no price (a bundle's part), or far below: the
             # description above is complete
@@ -386,7 +399,15 @@ def _is_final_subtotal(lines: list[Line], i: int, columns: list[_Column]) -> boo
     return True
 
 
-def _row_cells(cells: dict[str, list[str]], page: int) -> list[dict[str, Any]]:
+def _row_cells(
+    cells: dict[str, list[str]],
+    page: int,
+    alternatives: dict[int, Alternatives],
+    order: list[str],
+) -> list[dict[str, Any]]:
+    """A row's cells as DocAI's item entries; its numbers as the row's arithmetic reads them
+    (:func:`~ocrframe.engine.rowmath.settle_row`), other readings that agree as well into
+    ``alternatives`` under the row's id."""
     out: list[dict[str, Any]] = []
 
     def add(key: str, value: str) -> None:
@@ -397,21 +418,13 @@ def _row_cells(cells: dict[str, list[str]], page: int) -> list[dict[str, Any]]:
     desc = re.sub(r"(?<=\w-)\n", "", desc)
     if desc:
         add("description", desc)
-    for key in ("quantity", "unitPrice", "totalPriceExclTax", "totalPriceInclTax"):
-        text = " ".join(cells.get(key, []))
-        if not text:
-            continue
-        amounts = [a for a in find_amounts(_strip_pct(text)) if isinstance(a.value, Decimal)]
-        if not amounts:
-            continue
-        value = amounts[-1].value
-        assert isinstance(value, Decimal)
-        if key == "quantity":
-            add(key, format_percentage(value))
-        else:
-            add(key, format_amount(value))
+    reading = settle_row(cells, order)
+    for key in ("quantity", "unitPrice", *AMOUNT_KEYS):
+        if key in reading.values:
+            value = reading.values[key]
+            add(key, format_percentage(value) if key == "quantity" else format_amount(value))
     rate_text = " ".join(cells.get("taxRate", []))
-    if rate_text:
+    if rate_text and not reading.rate_taken:
         pcts = find_percentages(rate_text)
         if pcts:
             add("taxRate", format_percentage(Decimal(str(pcts[0].value))))
@@ -419,13 +432,9 @@ def _row_cells(cells: dict[str, list[str]], page: int) -> list[dict[str, Any]]:
             nums = find_amounts(rate_text)
             if len(nums) == 1 and isinstance(nums[0].value, Decimal) and nums[0].value < 100:
                 add("taxRate", format_percentage(nums[0].value))
+    if reading.alternatives:
+        alternatives[id(out)] = reading.alternatives
     return out
-
-
-def _strip_pct(text: str) -> str:
-    for p in reversed(find_percentages(text)):
-        text = text[: p.start] + text[p.end :]
-    return text
 
 
 def items_net_sum(items: list[list[dict[str, Any]]]) -> Decimal | None:
