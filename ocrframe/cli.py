@@ -68,6 +68,20 @@ def main() -> None:
     type=int,
     help="Pages read at once, one OCR engine each (default: env OCRFRAME_OCR_WORKERS, or cores).",
 )
+@click.option(
+    "--unpolled-timeout-s",
+    default=120.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="An asynchronous DocAI job nobody polls for this long is cancelled.",
+)
+@click.option(
+    "--result-ttl-s",
+    default=3600.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="How long a finished answer is kept for identifyResult / getTaskResult.",
+)
 def serve(
     host: str,
     port: int,
@@ -87,6 +101,8 @@ def serve(
     max_connections: int,
     workers: int | None,
     ocr_workers: int | None,
+    unpolled_timeout_s: float,
+    result_ttl_s: float,
 ) -> None:
     """Serve the embedded engine (DocAI and CapSolver wire formats) on HOST:PORT."""
     from ocrframe._embedded import engine_module
@@ -119,6 +135,8 @@ def serve(
             body_timeout_s=body_timeout_s,
             header_timeout_s=header_timeout_s,
             max_connections=max_connections,
+            unpolled_timeout_s=unpolled_timeout_s,
+            result_ttl_s=result_ttl_s,
         )
         engine.serve(
             config,

@@ -40,6 +40,7 @@ SLOW_MODULES = frozenset(
         "tests/engine_invoice/test_invoice_accuracy.py",
         "tests/engine_pages/test_orientation.py",
         "tests/engine_pages/test_workers.py",
+        "tests/engine_server/test_abandoned.py",
         "tests/engine_server/test_loopback.py",
         "tests/first_contact/test_notebooks.py",
         "tests/first_contact/test_readme.py",

@@ -10,8 +10,9 @@ One Starlette app serves both services at their real paths:
 - CapSolver: ``POST /createTask`` (ImageToTextTask), ``/getTaskResult``, ``/getBalance``. Envelope
   ``{errorId, errorCode, errorDescription, ...}``.
 - The engine's own: ``GET /_engine/requests`` (the request log: each API request's time, path,
-  file sha256, HTTP status, injected fault, and ``in_flight``, the API requests being answered
-  when it arrived, itself included) and ``POST /_engine/requests/clear``.
+  file sha256, HTTP status, injected fault, ``in_flight``, the API requests being answered
+  when it arrived, itself included, and ``work``, what became of its recognition),
+  ``POST /_engine/requests/clear``, ``GET /_engine/work`` and ``POST /_engine/work/wait``.
 
 Choices where the services' pages are silent:
 
@@ -31,6 +32,25 @@ Recognition runs in a thread pool sized to the cores (not on the event loop), so
 stalls other requests. A pool rather than ``anyio.to_thread`` because the same process-wide app
 is reached from several event loops (in-process transports in different threads), and
 asynchronous DocAI jobs must outlive the request (and the loop) that submitted them.
+
+Abandoned work (:mod:`ocrframe.engine.work`, :mod:`ocrframe.engine.cancel`): the pool runs work
+first come first served, and spends no recognition on work nobody will collect.
+
+- A synchronous request listens for its client's ``http.disconnect`` (ASGI's signal; uvicorn
+  sends it when the connection is lost) once its body is read. A client gone before the work is
+  queued: nothing is queued; while it waits in the queue: it is taken off; while it runs: it
+  stops at its next checkpoint (before a page, before a page's further reading, before a
+  captcha's further views). In-process the client's cancellation does the same. An injected
+  ``timeout`` stall ends when its client leaves. The request is logged with status 499.
+- An asynchronous DocAI job that no identifyResult names for ``unpolled_timeout_s`` is cancelled
+  the same way; identifyResult then answers it ``recognizeStatus "0"`` with ``failReason
+  "cancelled: not polled by identifyResult for N s"``, DocAI's failed status and the engine's
+  reason field. CapSolver's ImageToTextTask has no task to poll: createTask answers at once.
+- Answers are kept ``result_ttl_s`` after they are ready (at most ``result_limit`` of each
+  kind); later, identifyResult's ``failReason`` and getTaskResult's ``ERROR_TASKID_INVALID``
+  say ``expired``.
+- ``GET /_engine/work`` counts what became of the work; ``POST /_engine/work/wait`` waits until
+  counts are reached.
 """
 
 from __future__ import annotations
@@ -50,7 +70,7 @@ import struct
 import threading
 import time
 import uuid
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -63,13 +83,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ocrframe.engine.cancel import Abandoned, StopToken
 from ocrframe.engine.faults import (
     CAPSOLVER_KINDS,
+    CAPSOLVER_TASK_KINDS,
     DOCAI_LIST_KINDS,
     DOCAI_RESULT_KINDS,
     DOCAI_SUBMIT_KINDS,
     FaultPlan,
 )
+from ocrframe.engine.work import Kept, WorkPool
 from ocrframe.errors import InputFileError, PageRangeError, protect_logger
 from ocrframe.limits import (
     MAX_BODY_BYTES,
@@ -127,7 +150,6 @@ DOCAI_MODELS: tuple[dict[str, Any], ...] = (
 _MODEL_IDS = frozenset(m["modelId"] for m in DOCAI_MODELS)
 
 _CAPSOLVER_BALANCE = 1_000_000.0
-_STORE_LIMIT = 100_000
 _LARGE = 1_000_000
 _LOG = protect_logger("ocrframe.engine")
 T = TypeVar("T")
@@ -144,6 +166,12 @@ class EngineConfig:
     cores). ``ocr_workers``, when given, sets how many pages the process reads at once, one OCR
     engine each (process-wide, like the models: :func:`ocrframe.engine.ocr.set_workers`; default:
     the environment variable ``OCRFRAME_OCR_WORKERS``, else the number of cores).
+
+    Work nobody will collect (see "Abandoned work" in the module docstring):
+    ``unpolled_timeout_s`` is how long an asynchronous DocAI job may go without an identifyResult
+    naming it before it is cancelled (default 120 s: eight times the batch client's longest wait
+    between polls, 15 s); ``result_ttl_s`` how long a finished answer (DocAI fileId, CapSolver
+    taskId) is kept for later polls (default one hour), at most ``result_limit`` of each.
 
     Limits (defaults in :mod:`ocrframe.limits`): ``max_body_bytes`` per request body,
     ``max_pages`` a ``legalPageNumbers`` may name, ``body_timeout_s`` to receive a body once its
@@ -168,6 +196,17 @@ class EngineConfig:
     body_timeout_s: float = SERVER_BODY_TIMEOUT_S
     header_timeout_s: float = SERVER_HEADER_TIMEOUT_S
     max_connections: int = MAX_CONNECTIONS
+    unpolled_timeout_s: float = 120.0
+    result_ttl_s: float = 3600.0
+    result_limit: int = 100_000
+
+    def __post_init__(self) -> None:
+        for name in ("unpolled_timeout_s", "result_ttl_s", "fault_timeout_s"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and 0 <= value < float("inf")):
+                raise ValueError(f"{name} must be a number of seconds >= 0, not {value!r}")
+        if self.result_limit < 1:
+            raise ValueError(f"result_limit must be at least 1, not {self.result_limit!r}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -183,6 +222,7 @@ class _Job:
     result: dict[str, Any] | None = None
     ocr: list[dict[str, Any]] | None = None
     fail_reason: str | None = None
+    token: StopToken | None = None
 
 
 @dataclass
@@ -196,6 +236,8 @@ class _LogEntry:
     # API requests being answered when this one arrived, itself included.
     in_flight: int = 0
     counted: bool = False
+    # What became of the request's recognition: done, failed, dropped, stopped (None: none).
+    work: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -205,6 +247,7 @@ class _LogEntry:
             "status": self.status,
             "fault": self.fault,
             "in_flight": self.in_flight,
+            "work": self.work,
         }
 
 
@@ -214,37 +257,22 @@ class _Engine:
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
         self.faults = FaultPlan(rate=config.fault_rate, seed=config.seed, kinds=config.fault_kinds)
-        self.pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=config.workers or os.cpu_count() or 2,
-            thread_name_prefix="ocrframe-engine",
-        )
+        self.pool = WorkPool(config.workers or os.cpu_count() or 2)
         self.lock = threading.Lock()
-        self.jobs: OrderedDict[str, _Job] = OrderedDict()
-        self.tasks: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        ttl, limit = config.result_ttl_s, config.result_limit
+        self.jobs: Kept[_Job] = Kept(ttl_s=ttl, limit=limit, what="results")
+        self.tasks: Kept[dict[str, Any]] = Kept(ttl_s=ttl, limit=limit, what="task results")
         self.log: deque[_LogEntry] = deque(maxlen=config.log_limit)
         self.in_flight = 0
         self._ids = itertools.count(1)
-
-    async def run(self, fn: Callable[[], T]) -> T:
-        """Run blocking work in the recognition pool and await it from any event loop."""
-        return await asyncio.wrap_future(self.pool.submit(fn))
 
     def new_job(self, sha256: str, model: str) -> _Job:
         stamp = time.strftime("%y%m%d%H%M%S", time.gmtime())
         # 25 digits like DocAI's fileIds: time, a process-wide counter, a little of the content.
         file_id = f"{stamp}{next(self._ids) % 10**7:07d}{int(sha256[:8], 16) % 10**6:06d}"
         job = _Job(file_id=file_id, sha256=sha256, model=model)
-        with self.lock:
-            self.jobs[file_id] = job
-            while len(self.jobs) > _STORE_LIMIT:
-                self.jobs.popitem(last=False)
+        self.jobs.put(file_id, job, settled=False)
         return job
-
-    def store_task(self, task_id: str, answer: dict[str, Any]) -> None:
-        with self.lock:
-            self.tasks[task_id] = answer
-            while len(self.tasks) > _STORE_LIMIT:
-                self.tasks.popitem(last=False)
 
     def log_start(self, path: str) -> _LogEntry:
         entry = _LogEntry(time=time.time(), path=path)
@@ -368,9 +396,10 @@ async def _apply_fault(
     if kind == "reset":
         return await _reset_connection(request)
     if kind == "timeout":
-        await asyncio.sleep(engine.config.fault_timeout_s)
+        # The stall ends early when the client leaves: nobody is left to keep waiting.
+        await asyncio.wait({_client_gone(request)}, timeout=engine.config.fault_timeout_s)
         return None
-    return None  # status_0 / status_2 are answered by the DocAI handlers
+    return None  # status_0 / status_2 / slow_work are answered by the handlers
 
 
 async def _reset_connection(request: Request) -> Response:
@@ -411,6 +440,71 @@ async def _fault_then_latency(
     if ms > 0:
         await asyncio.sleep(ms / 1000)
     return fault, None
+
+
+# --------------------------------------------------------------------------------------------
+# Abandoned work: a client that disconnected, a job nobody polls
+
+
+class _ClientGone(Exception):
+    """The client of a synchronous request disconnected before its answer."""
+
+
+async def _until_disconnect(receive: Receive) -> None:
+    # ASGI's own signal: the server's receive() answers http.disconnect once the client has
+    # gone (uvicorn: the connection was lost; httpx.ASGITransport: the answer was sent).
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def _client_gone(request: Request) -> asyncio.Future[None]:
+    """A future that is done once this request's client disconnected (one watch per request,
+    started after the body is read, cancelled by the outer layer when the request ends)."""
+    watches: list[asyncio.Future[None]] = request.scope["ocrframe.watch"]
+    if not watches:
+        watches.append(asyncio.ensure_future(_until_disconnect(request.receive)))
+    return watches[0]
+
+
+def _slow_work_s(request: Request, fault: str | None) -> float:
+    return _engine(request).config.fault_timeout_s if fault == "slow_work" else 0.0
+
+
+async def _for_client(request: Request, fn: Callable[[], T], fault: str | None) -> T:
+    """``fn``'s result, computed on the recognition pool while the client waits.
+
+    Raises :class:`_ClientGone` when the client disconnects first: work not started yet is
+    dropped (never queued, or taken off the queue), work in progress stops at its next
+    checkpoint (between pages, between readings). In-process the client's cancellation reaches
+    here as ``CancelledError`` and abandons the work the same way.
+    """
+    engine = _engine(request)
+    entry = _entry(request)
+    gone = _client_gone(request)
+    if gone.done():
+        entry.work = "dropped"
+        engine.pool.count("dropped")
+        raise _ClientGone
+    work = engine.pool.submit(fn, token=StopToken(), pause_s=_slow_work_s(request, fault))
+    work.future.add_done_callback(lambda _: setattr(entry, "work", work.outcome))
+    waiting = asyncio.wrap_future(work.future)
+    try:
+        either: set[asyncio.Future[Any]] = {waiting, gone}
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not waiting.done():
+            work.abandon("the client disconnected")
+            # Whatever the work ends with now, nobody reads it: no "never retrieved" warning.
+            waiting.add_done_callback(lambda f: f.cancelled() or f.exception())
+    if not waiting.done():
+        raise _ClientGone
+    return waiting.result()
+
+
+def _gone_answer() -> Response:
+    # Nobody reads it (the server drops what is sent to a lost connection); the request log
+    # shows 499, nginx's "client closed request".
+    return Response(status_code=499)
 
 
 # --------------------------------------------------------------------------------------------
@@ -484,9 +578,10 @@ async def _off_loop_if_large(fn: Callable[[], T], size: int) -> T:
     return await asyncio.to_thread(fn)
 
 
-def _recognise(
-    content: bytes, model: str, pages: list[int] | None, dpi: int
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+_Recognised = tuple[dict[str, Any], list[dict[str, Any]]]
+
+
+def _recognise(content: bytes, model: str, pages: list[int] | None, dpi: int) -> _Recognised:
     """Blocking: the model's result and the pages' plain text. Raises InputFileError."""
     from ocrframe.engine.pages import load_pages
 
@@ -504,16 +599,27 @@ def _recognise(
     return result, ocr
 
 
-def _finish_job(job: _Job, future: concurrent.futures.Future[Any]) -> None:
-    exc = future.exception()
-    if exc is None:
-        job.result, job.ocr = future.result()
-        job.status = "1"
-    elif isinstance(exc, InputFileError):
-        job.status, job.fail_reason = "0", f"{exc.code}: {exc.message}"
-    else:
-        _LOG.error("recognition failed for fileId %s", job.file_id, exc_info=exc)
+def _finish_job(engine: _Engine, job: _Job, outcome: _Recognised | BaseException) -> None:
+    """Record the end of a job's recognition; its result is kept ``result_ttl_s`` from now."""
+    if isinstance(outcome, Abandoned):
+        reason = job.token.reason if job.token is not None else None
+        job.status, job.fail_reason = "0", f"cancelled: {reason or outcome}"
+    elif isinstance(outcome, InputFileError):
+        job.status, job.fail_reason = "0", f"{outcome.code}: {outcome.message}"
+    elif isinstance(outcome, BaseException):
+        _LOG.error("recognition failed for fileId %s", job.file_id, exc_info=outcome)
         job.status, job.fail_reason = "0", "internal error during recognition"
+    else:
+        job.result, job.ocr = outcome
+        job.status = "1"
+    engine.jobs.settle(job.file_id)
+
+
+def _outcome(future: concurrent.futures.Future[_Recognised]) -> _Recognised | BaseException:
+    if future.cancelled():
+        return Abandoned("cancelled before it started")
+    exc = future.exception()
+    return future.result() if exc is None else exc
 
 
 def _job_data(job: _Job, *, with_result: bool = True, ocr: bool = False) -> dict[str, Any]:
@@ -566,25 +672,35 @@ async def _identify(request: Request, *, upload: bool) -> Response:
     job = engine.new_job(sha, model)
     dpi = engine.config.dpi
 
-    def work() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def work() -> _Recognised:
         return _recognise(content, model, pages, dpi)
 
     if fault == "status_0":
         job.status, job.fail_reason = "0", "recognition failed (injected fault)"
+        engine.jobs.settle(job.file_id)
         return _docai(_job_data(job), started=started)
     if asynchronous == "1" or fault == "status_2":
-        future = engine.pool.submit(work)
-        future.add_done_callback(lambda f: _finish_job(job, f))
+        # Collected by identifyResult: cancelled when nobody asks for it for a while.
+        idle = engine.config.unpolled_timeout_s
+        job.token = StopToken(
+            idle_s=idle, idle_reason=f"not polled by identifyResult for {idle:g} s"
+        )
+        queued = engine.pool.submit(work, token=job.token, pause_s=_slow_work_s(request, fault))
+        queued.future.add_done_callback(lambda f: _finish_job(engine, job, _outcome(f)))
         return _docai({"fileId": job.file_id, "recognizeStatus": "2"}, started=started)
-    future = engine.pool.submit(work)
+    outcome: _Recognised | Exception
     try:
-        await asyncio.wrap_future(future)
-    except InputFileError:
-        pass
-    except Exception:
-        _finish_job(job, future)
+        outcome = await _for_client(request, work, fault)
+    except (_ClientGone, asyncio.CancelledError) as exc:
+        _finish_job(engine, job, Abandoned("the client disconnected before the answer"))
+        if isinstance(exc, asyncio.CancelledError):
+            raise  # in-process: the caller's own cancellation goes on
+        return _gone_answer()
+    except Exception as exc:  # recorded on the job, answered below
+        outcome = exc
+    _finish_job(engine, job, outcome)
+    if isinstance(outcome, Exception) and not isinstance(outcome, InputFileError):
         return _docai_error(500, "Internal error during recognition", started=started)
-    _finish_job(job, future)
     return _docai(_job_data(job), started=started)
 
 
@@ -615,8 +731,10 @@ async def identify_result(request: Request) -> Response:
     if model is not None and str(model) not in _MODEL_IDS:
         return _docai_error(404, f"model {model!r} does not exist or is not yours", started=started)
     want_ocr = str(body.get("returnOcrResult", "0")).lower() in ("1", "true")
-    with engine.lock:
-        jobs = [engine.jobs.get(i) for i in ids]
+    jobs = [engine.jobs.get(i) for i in ids]
+    for job in jobs:
+        if job is not None and job.token is not None:
+            job.token.touch()  # asked for: still wanted
     key = ",".join(sorted(j.sha256 if j else f"id:{i}" for i, j in zip(ids, jobs, strict=True)))
     fault, answer = await _fault_then_latency(
         request, key, DOCAI_RESULT_KINDS, capsolver=False, started=started
@@ -631,7 +749,7 @@ async def identify_result(request: Request) -> Response:
                     "fileId": file_id,
                     "recognizeStatus": "0",
                     "result": None,
-                    "failReason": "unknown fileId",
+                    "failReason": engine.jobs.why_gone(file_id) or "unknown fileId",
                 }
             )
         elif fault == "status_2":
@@ -722,8 +840,8 @@ async def create_task(request: Request) -> Response:
     content, module, score, case = fields
     sha = hashlib.sha256(content).hexdigest()
     _entry(request).sha256 = sha
-    _, answer = await _fault_then_latency(
-        request, sha, CAPSOLVER_KINDS, capsolver=True, started=started
+    fault, answer = await _fault_then_latency(
+        request, sha, CAPSOLVER_TASK_KINDS, capsolver=True, started=started
     )
     if answer is not None:
         return answer
@@ -731,9 +849,11 @@ async def create_task(request: Request) -> Response:
     from ocrframe.engine.text import TaskDataError, image_to_text
 
     try:
-        text, confidence = await engine.run(
-            lambda: image_to_text(content, module=module, case=case)
+        text, confidence = await _for_client(
+            request, lambda: image_to_text(content, module=module, case=case), fault
         )
+    except _ClientGone:
+        return _gone_answer()
     except TaskDataError as exc:
         return _cap_error(exc.code, exc.description)
     if not text or (score is not None and confidence < score):
@@ -743,7 +863,7 @@ async def create_task(request: Request) -> Response:
         )
     task_id = str(uuid.uuid4())
     ready = _cap_ok(status="ready", solution={"text": text}, taskId=task_id)
-    engine.store_task(task_id, ready)
+    engine.tasks.put(task_id, ready, settled=True)
     return JSONResponse(ready)
 
 
@@ -760,10 +880,12 @@ async def get_task_result(request: Request) -> Response:
     )
     if answer is not None:
         return answer
-    with engine.lock:
-        stored = engine.tasks.get(task_id) if isinstance(task_id, str) else None
+    stored = engine.tasks.get(task_id) if isinstance(task_id, str) else None
     if stored is None:
-        return _cap_error("ERROR_TASKID_INVALID", "taskId does not exist or has expired")
+        why = engine.tasks.why_gone(task_id) if isinstance(task_id, str) else None
+        return _cap_error(
+            "ERROR_TASKID_INVALID", f"taskId does not exist{f' ({why})' if why else ''}"
+        )
     return JSONResponse(stored)
 
 
@@ -801,6 +923,35 @@ async def clear_request_log(request: Request) -> Response:
     return JSONResponse({"cleared": True})
 
 
+def _work_state(engine: _Engine) -> dict[str, Any]:
+    return {
+        **engine.pool.counts(),
+        "expired": engine.jobs.expired + engine.tasks.expired,
+        "kept": len(engine.jobs) + len(engine.tasks),
+    }
+
+
+async def work_counts(request: Request) -> Response:
+    """What became of the recognition work: submitted, started, finished, dropped (never
+    started, its requester gone), stopped (abandoned at a checkpoint); results expired, kept."""
+    return JSONResponse(_work_state(_engine(request)))
+
+
+async def wait_for_work(request: Request) -> Response:
+    """Wait until work counters reach values: ``{"at_least": {"dropped": 3}, "timeout_s": 30}``
+    answers ``{"reached": bool, "counts": {...}}`` as soon as they are reached, or at the
+    timeout (at most 300 s). For tests and benchmarks: an event to wait on, not a sleep."""
+    engine = _engine(request)
+    try:
+        body = json.loads(await request.body())
+        wanted = {str(k): int(v) for k, v in dict(body["at_least"]).items()}
+        timeout_s = min(float(body.get("timeout_s", 30)), 300.0)
+    except (ValueError, TypeError, KeyError) as exc:
+        return JSONResponse({"error": f"bad wait request: {exc}"}, status_code=400)
+    reached = await engine.pool.wait_for(wanted, timeout_s)
+    return JSONResponse({"reached": reached, "counts": _work_state(engine)})
+
+
 # --------------------------------------------------------------------------------------------
 # The outer ASGI layer: body cap, request log, the raw connection for resets
 
@@ -831,6 +982,17 @@ class _EngineASGI:
         self, scope: Scope, receive: Receive, send: Send, path: str, entry: _LogEntry | None
     ) -> None:
         scope["ocrframe.entry"] = entry
+        watches: list[asyncio.Future[None]] = []
+        scope["ocrframe.watch"] = watches
+        try:
+            await self._guarded(scope, receive, send, path, entry)
+        finally:
+            for watch in watches:  # the request is over: stop listening for its client
+                watch.cancel()
+
+    async def _guarded(
+        self, scope: Scope, receive: Receive, send: Send, path: str, entry: _LogEntry | None
+    ) -> None:
         # uvicorn passes the bound method RequestResponseCycle.send; its transport lets a reset
         # fault drop the connection without an answer. None in-process.
         cycle = getattr(send, "__self__", None)
@@ -1034,6 +1196,8 @@ def create_app(config: EngineConfig | None = None) -> ASGIApp:
         Route(CAPSOLVER_PATHS["balance"], get_balance, methods=["POST"]),
         Route("/_engine/requests", request_log, methods=["GET"]),
         Route("/_engine/requests/clear", clear_request_log, methods=["POST"]),
+        Route("/_engine/work", work_counts, methods=["GET"]),
+        Route("/_engine/work/wait", wait_for_work, methods=["POST"]),
     ]
     app = Starlette(routes=routes)
     app.state.engine = engine

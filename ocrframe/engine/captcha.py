@@ -44,6 +44,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ocrframe.engine.cancel import checkpoint
+
 __all__ = [
     "ALPHABET",
     "Reading",
@@ -534,6 +536,7 @@ def read_captcha(image: Image.Image, *, case: bool = True) -> tuple[str, float]:
     if settled(found, at_least=_SURE_TEXT, case=case):
         # About three in five real captchas end here (BENCHMARKS.md), at a third of the cost.
         return decide(found, case=case)
+    checkpoint()  # the further views are steps a client who left does not need
     rows = ink_crop(image, columns=_CROP_COLUMNS)
     found += readings(contrast_view(rows), "contrast")
     if not settled(found) and rows.size != image.size:

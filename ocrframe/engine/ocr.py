@@ -27,6 +27,7 @@ engines loaded afterwards (320: RapidOCR's own way).
 from __future__ import annotations
 
 import concurrent.futures
+import contextvars
 import os
 import sys
 import threading
@@ -37,6 +38,7 @@ from typing import Any, ParamSpec, TypeVar
 import numpy as np
 from PIL import Image
 
+from ocrframe.engine.cancel import checkpoint
 from ocrframe.engine.types import Word
 from ocrframe.errors import ConfigurationError, EngineUnavailableError
 
@@ -212,8 +214,14 @@ def submit(
         except Exception as exc:
             future.set_exception(exc)
         return future
+    # In the caller's context: a page read for a document sees that document's stop token.
+    context = contextvars.copy_context()
+
+    def call() -> T:
+        return fn(*args, **kwargs)
+
     with _pool_lock:  # never submit to a pool that set_workers() is shutting down
-        return _executor().submit(fn, *args, **kwargs)
+        return _executor().submit(context.run, call)
 
 
 def _on_worker(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
@@ -527,6 +535,7 @@ def _evidence(words: list[Word]) -> float:
 
 
 def _read_upright_or_retry(array: np.ndarray[Any, Any]) -> tuple[list[Word], float, float]:
+    checkpoint()  # each reading of a page (upright, turned, small) is a step nobody may want
     words, vertical, flipped = _read_oriented(array)
     if not words and max(array.shape[:2]) > _RETRY_SIDE:
         small, ratio = _shrunk(array, _RETRY_SIDE)

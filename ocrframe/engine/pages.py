@@ -36,6 +36,7 @@ from ocrframe._documents import image_frames as _image_frames
 from ocrframe._documents import open_pdf as _open_pdf
 from ocrframe._documents import render_page as _render
 from ocrframe._documents import require_kind as _require_kind
+from ocrframe.engine.cancel import checkpoint
 from ocrframe.engine.types import Page, Word
 from ocrframe.errors import InputFileError, PageRangeError
 
@@ -138,6 +139,7 @@ def _load_pdf(content: bytes, selected: set[int] | None, dpi: int) -> list[Page]
             number = index + 1
             if not _wanted(number, selected):
                 continue
+            checkpoint()  # each page is a step: none rendered for a document nobody will collect
             # Every pdfium call holds the lock; OCR (the slow part) runs outside it, on the OCR
             # workers, a few pages at a time, so a long scanned PDF never holds all its page
             # images at once.
@@ -372,6 +374,7 @@ class _PageReader:
         """Queue a page to be read from ``image`` (see :func:`_ocr_page`)."""
         from ocrframe.engine import ocr
 
+        checkpoint()  # an image's frames: the same boundary as a PDF's pages
         running = [
             s for s in self._slots if isinstance(s, concurrent.futures.Future) and not s.done()
         ]
@@ -407,6 +410,7 @@ def _ocr_page(
     """
     from ocrframe.engine import ocr
 
+    checkpoint()  # queued on the OCR workers while its document was abandoned: not read
     width, height = image.size
     shrink = min(1.0, OCR_MAX_SIDE / max(width, height, 1))
     work = image

@@ -48,6 +48,10 @@ def test_flags_become_the_config(captured: dict[str, Any]) -> None:
             "ck",
             "--workers",
             "3",
+            "--unpolled-timeout-s",
+            "7",
+            "--result-ttl-s",
+            "9",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -57,6 +61,7 @@ def test_flags_become_the_config(captured: dict[str, Any]) -> None:
     assert (config.latency_ms, config.fault_rate, config.seed) == (25, 0.2, 7)
     assert config.fault_kinds == ("429", "reset")
     assert config.fault_timeout_s == 3 and config.workers == 3
+    assert (config.unpolled_timeout_s, config.result_ttl_s) == (7, 9)
     assert config.max_body_bytes == 2 * 1024 * 1024
     assert (config.docai_key, config.capsolver_key) == ("dk", "ck")
 
