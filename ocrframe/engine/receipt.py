@@ -24,7 +24,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ocrframe.engine.layout import Line, line_phrases
-from ocrframe.engine.legal_forms import has_legal_form, mend_legal_forms, starts_with_legal_form
+from ocrframe.engine.legal_forms import (
+    find_legal_forms,
+    has_legal_form,
+    mend_legal_forms,
+    starts_with_legal_form,
+)
 from ocrframe.engine.normalize import find_amounts, find_percentages, fold
 from ocrframe.engine.types import Word
 
@@ -32,20 +37,32 @@ __all__ = ["header_phrases", "is_receipt", "receipt_currency", "receipt_seller",
 
 Lines = Sequence[Sequence[str]]
 
-_TOTAL = re.compile(r"total|(?<![a-z])(?:jumlah|payable|amount due|nett|grand)")
+# the labels below are one lexicon across languages: English (and Malay), German, French, Dutch
+_TOTAL = re.compile(
+    r"total|totaal|(?<![a-z])(?:jumlah|payable|amount due|nett|grand|summe|zwischensumme|"
+    r"gesamt|gesamtbetrag|zu zahlen|te betalen|a payer)"
+)
 # labels of totals that are final: rounded, payable, grand
-_FINAL = re.compile(r"(?<![a-z])(?:rounded|final|payable|grand|nett|amount due)(?![a-z])")
+_FINAL = re.compile(
+    r"(?<![a-z])(?:rounded|final|payable|grand|nett|amount due|zu zahlen|te betalen|a payer)"
+    r"(?![a-z])"
+)
 # lines that carry a total-like word but are not the amount paid
 _NOT_TOTAL = re.compile(
     r"(?<![a-z])(?:qty|quantity|items?|saving|savings|sub|subtotal|sub-total|excl|excluding|"
-    r"exclusive|before|discount|supplies|tax|gst|vat|sst)(?![a-z])"
+    r"exclusive|before|discount|supplies|tax|gst|vat|sst|zwischensumme|artikel|rabatt|mwst|"
+    r"ust|netto|sous|articles|remise|tva|ht|subtotaal|korting|btw)(?![a-z])"
 )
 # "Total incl. GST", "Total Sales (Inclusive of GST)": the tax word is part of the total's label
 _INCLUSIVE = re.compile(r"(?<![a-z])(?:incl|inclusive|includes|including|inc|with)(?![a-z])")
-_SUBTOTAL = re.compile(r"(?<![a-z])(?:sub|subtotal|sub-total)(?![a-z])")
-_ROUNDING = re.compile(r"(?<![a-z])(?:rounding|round)(?![a-z])")
-_CASH = re.compile(r"(?<![a-z])(?:cash|tendered|tender|paid)(?![a-z])")
-_CHANGE = re.compile(r"(?<![a-z])(?:change)(?![a-z])")
+_SUBTOTAL = re.compile(
+    r"(?<![a-z])(?:sub|subtotal|sub-total|zwischensumme|sous|subtotaal)(?![a-z])"
+)
+_ROUNDING = re.compile(r"(?<![a-z])(?:rounding|round|rundung|arrondi|afronding)(?![a-z])")
+_CASH_WORDS = r"cash|tendered|tender|paid|bar|bargeld|gegeben|especes|contant|betaald"
+_CASH = re.compile(rf"(?<![a-z])(?:{_CASH_WORDS})(?![a-z])")
+_CHANGE_WORDS = r"change|ruckgeld|zuruck|rendu|monnaie|wisselgeld|terug"
+_CHANGE = re.compile(rf"(?<![a-z])(?:{_CHANGE_WORDS})(?![a-z])")
 _NOT_CHANGE = re.compile(r"(?<![a-z])(?:exchange|exchanged)(?![a-z])")
 
 
@@ -95,19 +112,45 @@ def _labelled(lines: Lines) -> list[_Labelled]:
 
 
 # what only a till prints: the cashier, the cash handed over, the change given back
-_TILL = re.compile(r"(?<![a-z])(?:cash|change|tendered|tender)(?![a-z])")
-_CASHIER = re.compile(r"(?<![a-z])(?:cashier|kasse|kassierer|caissier|caisse)(?![a-z])")
+_TILL = re.compile(
+    rf"(?<![a-z])(?:cash|tendered|tender|{_CHANGE_WORDS}|bargeld|gegeben|especes|contant)"
+    r"(?![a-z])"
+)
+_CASHIER = re.compile(
+    r"(?<![a-z])(?:cashier|kasse|kassierer|caissier|caisse|kassa|kassier)(?![a-z])"
+)
+# paid by card: the card's or the scheme's name beside the amount ("VISA 12.00", "EC-Karte")
+_CARD = re.compile(
+    r"^\W*(?:visa|mastercard|maestro|amex|card|credit card|debit card|girocard|ec-karte|"
+    r"ec|karte|kartenzahlung|cb|carte|carte bancaire|pin|pinbetaling)\W*$"
+)
+
+
+_CARD_WORD = re.compile(
+    r"(?<![a-z])(?:visa|mastercard|maestro|amex|card|girocard|ec|karte|kartenzahlung|cb|"
+    r"carte|pin|pinbetaling)(?![a-z])"
+)
+
+
+def _words_of(label: str) -> str:
+    """A folded label without its amount and currency marks: "visa rm 12.00" -> "visa"."""
+    return re.sub(r"[^a-z -]+|(?<![a-z])(?:rm|eur|usd|gbp|sgd|myr)(?![a-z])", " ", label).strip()
 
 
 def is_receipt(lines: Lines) -> bool:
     """Whether the lines read as a shop receipt: a total, and a till's words (the cashier, the
-    cash handed over, the change given back)."""
+    cash handed over, the change given back) or a card payment (a card's name beside an
+    amount)."""
     # cheap first: most documents print none of a till's words at all
     whole = fold("\n".join(" ".join(phrases) for phrases in lines))
-    if not (_CASHIER.search(whole) or _TILL.search(whole)) or not _TOTAL.search(whole):
+    if not _TOTAL.search(whole) or not (
+        _CASHIER.search(whole) or _TILL.search(whole) or _CARD_WORD.search(whole)
+    ):
         return False
     labelled = _labelled(lines)
     has_total = any(_TOTAL.search(x.label) for x in labelled)
+    if has_total and any(_CARD.match(_words_of(x.label)) for x in labelled):
+        return True
     cashier = any(_CASHIER.search(fold(p)) for phrases in lines for p in phrases)
     # a till's word in a short phrase ("CASH", "Change RM", "No cash refund"), not in prose
     paid = any(
@@ -222,15 +265,47 @@ def receipt_seller(lines: Lines, limit: int = 8) -> str | None:
 def header_phrases(lines: Sequence[Line], limit: int = 12) -> list[list[str]]:
     """The phrases of a page's first ``limit`` lines, for :func:`receipt_seller`, without the
     words far taller than the rest of their line: a stamp or a handwritten number across a
-    printed line is not part of the name printed there."""
+    printed line is not part of the name printed there.
+
+    A line the printer wrapped is joined to the line it continues (:func:`_wrapped`): a long
+    name in large print often runs over two lines.
+    """
     out: list[list[str]] = []
+    if not lines:
+        return out
+    left = min(w.x0 for ln in lines for w in ln.words)
+    width = max(w.x1 for ln in lines for w in ln.words) - left
+    above: Line | None = None
     for line in lines[:limit]:
         kept = [w for w in line.words if not _stamp(w, line)]
-        if len(kept) == len(line.words):
-            out.append([p.text for p in line_phrases(line)])
-        elif kept:
-            out.append([p.text for p in line_phrases(Line(line.page, kept))])
+        if not kept:
+            continue
+        current = line if len(kept) == len(line.words) else Line(line.page, kept)
+        phrases = [p.text for p in line_phrases(current)]
+        if above is not None and _wrapped(above, current, width):
+            out[-1] = out[-1] + phrases
+        else:
+            out.append(phrases)
+        above = current
     return out
+
+
+def _wrapped(above: Line, line: Line, width: float) -> bool:
+    """Whether ``line`` is the rest of ``above`` that the printer wrapped: the same print size,
+    right below it, and its first word would not have fitted on the line above (the text block
+    is ``width`` wide). An address or contact line, or a line after a complete name (with its
+    legal form), starts anew."""
+    if abs(above.height - line.height) > 0.15 * max(above.height, line.height):
+        return False
+    if line.y0 - above.y1 > 0.8 * above.height:
+        return False
+    first = line.words[0]
+    space = 0.3 * line.height
+    if above.words[-1].x1 - above.words[0].x0 + space + first.x1 - first.x0 < 0.95 * width:
+        return False
+    if has_legal_form(above.text) or _NOT_SELLER.search(fold(above.text)):
+        return False
+    return starts_with_legal_form(line.text) or not _ADDRESS_OR_CONTACT.search(fold(line.text))
 
 
 def _stamp(word: Word, line: Line) -> bool:
@@ -254,15 +329,39 @@ def _continues(text: str) -> bool:
     return text.count(")") > text.count("(")
 
 
+# what introduces the company behind a shop's name: an agent ("Owned by", "Operated by",
+# "exploité par", "betrieben von", "uitgebaat door", Malay "oleh") or a part of a group ("A
+# member of", "a division of", "Eine Filiale der", "Een vestiging van", "succursale de")
+_INTRODUCER = re.compile(
+    r"^\s*(?:[^\W\d_][\w'-]*\s+){0,3}?(?:by|par|von|door|durch|oleh)\s+"
+    r"|^\s*(?:(?:an?|eine?|een|une?|la|le)\s+)?(?:member|division|subsidiary|branch|unit|"
+    r"franchisee|filiale|niederlassung|zweigniederlassung|vestiging|filiaal|succursale|membre|"
+    r"cawangan|ahli)\s+(?:of|der|des|van|de|du|d'|kepada)\s*",
+    re.IGNORECASE,
+)
+
+
 def _clean(text: str) -> str:
     """A header line without a registration number (in brackets or after the name), without
     a "Owned by:" prefix, with OCR's misreadings of a legal form mended."""
+    text = text.replace("\uff08", "(").replace("\uff09", ")")  # OCR's full-width brackets
     # a bracket holding a long number is a registration, never part of a name
     text = re.sub(r"\([^()]*\d{4,}[^()]*\)", " ", text)
     text = re.sub(r"\(\s*[\w ]*\d[\w ]*-?\s*[A-Za-z]?\s*\)", " ", text)
     if ":" in text:
         text = text.split(":", 1)[1]
+    introduced = _INTRODUCER.match(text)
+    if introduced:
+        text = text[introduced.end() :]
     text = mend_legal_forms(text)
+    forms = find_legal_forms(text)
+    if forms:
+        # after its legal form a name is complete: a bracket there that is not closed on the
+        # line or holds a number is a registration ("SASU (RCS Lyon", "B.V. (KvK")
+        rest = text[forms[-1].end :]
+        bracket = re.match(r"\s*\(([^()]*)(\)?)", rest)
+        if bracket and (not bracket.group(2) or re.search(r"\d", bracket.group(1))):
+            text = text[: forms[-1].end]
     # a registration number after the name: "1234567-X", "002065464-X"
     text = re.sub(r"(?<![\w-])\d{5,}-?\s?[A-Za-z]?(?![\w-])\s*$", " ", text)
     return re.sub(r"\s+", " ", text).strip(" ,-")

@@ -1,0 +1,116 @@
+"""Receipt rules found on generated receipts (tools/synth/receipts.py), on literal invented
+lines: the company behind a shop introduced ("Owned by ..."), a registration in a bracket after
+the legal form, a name the printer wrapped, and tills in German, French and Dutch or paid by
+card."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ocrframe.engine.layout import group_lines
+from ocrframe.engine.receipt import header_phrases, is_receipt, receipt_seller, receipt_total
+from ocrframe.engine.types import Page, Word
+
+
+def _words(y: float, text: str, x: float, size: float, char: float) -> list[Word]:
+    """The words of ``text`` from ``x`` at ``y``, each character ``char`` wide."""
+    out = []
+    for word in text.split():
+        out.append(Word(word, x, y, x + char * len(word), y + size))
+        x += char * (len(word) + 1)
+    return out
+
+
+def test_the_words_that_introduce_the_company_are_not_its_name() -> None:
+    cases = {
+        "Owned by PINE RIDGE FOODS SDN BHD": "PINE RIDGE FOODS SDN BHD",
+        "Operated by Kestrel Retail Ltd": "Kestrel Retail Ltd",
+        "Magasin exploité par Lunor Commerce SAS": "Lunor Commerce SAS",
+        "Betrieben von Haldor Handel GmbH": "Haldor Handel GmbH",
+        "A member of Veldmark Groep B.V.": "Veldmark Groep B.V.",
+        "Een vestiging van Tumelo Retail N.V.": "Tumelo Retail N.V.",
+    }
+    for line, name in cases.items():
+        assert receipt_seller([["CORNER PANTRY"], [line], ["12 Mill Road"]]) == name
+    # an introducer on a line of its own is no name, and does not part brand and company
+    lines = [["CORNER PANTRY"], ["Managed by"], ["ORVELLO PTE LTD"], ["TEL 6123 4567"]]
+    assert receipt_seller(lines) == "ORVELLO PTE LTD"
+    # "of" inside a name is part of it
+    assert receipt_seller([["HOUSE OF TEAK SDN BHD"], ["LOT 5"]]) == "HOUSE OF TEAK SDN BHD"
+
+
+def test_a_registration_bracket_after_the_legal_form_is_not_part_of_the_name() -> None:
+    assert receipt_seller([["Lunor Commerce SASU (RCS Lyon"], ["512 300 118)"]]) == (
+        "Lunor Commerce SASU"
+    )
+    assert receipt_seller([["Veldmark B.V. (KvK 3401 2211)"], ["Kerkstraat 4"]]) == (
+        "Veldmark B.V."
+    )
+    # OCR's full-width brackets
+    assert receipt_seller([["NUSARA SDN BHD \uff08123456-X\uff09"], ["LOT 5"]]) == "NUSARA SDN BHD"
+    # a closed bracket of words after the form (a branch) stays
+    assert receipt_seller([["ORCHID MART SDN BHD (KEPONG)"], ["LOT 5"]]) == (
+        "ORCHID MART SDN BHD (KEPONG)"
+    )
+
+
+def test_a_name_the_printer_wrapped_is_one_name() -> None:
+    # a 300 px wide print: the big name's second line would not have fitted on the first
+    words = (
+        _words(10, "KAVERO GOLDEN FOOD", 0, 40, 16)
+        + _words(60, "CORNER S/B", 60, 40, 16)
+        + _words(110, "JLN MERANTI 5", 0, 20, 10)
+        + _words(140, "TOTAL 12.00", 0, 20, 10)
+        + [Word("12.00", 250, 170, 300, 190)]
+    )
+    lines = group_lines(Page(1, 400, 600, words))
+    assert receipt_seller(header_phrases(lines)) == "KAVERO GOLDEN FOOD CORNER S/B"
+
+
+def test_a_short_brand_over_a_company_of_the_same_size_is_not_wrapped() -> None:
+    words = (
+        _words(10, "KAVERO", 100, 40, 16)
+        + _words(60, "ORVELLO TRADING S/B", 0, 40, 16)
+        + _words(110, "JLN MERANTI 5", 0, 20, 10)
+        + [Word("12.00", 250, 170, 300, 190)]
+    )
+    lines = group_lines(Page(1, 400, 600, words))
+    assert receipt_seller(header_phrases(lines)) == "ORVELLO TRADING S/B"
+
+
+def test_tills_in_german_french_and_dutch() -> None:
+    german = [
+        ["Zwischensumme", "14,20"],
+        ["Rabatt", "-1,70"],
+        ["SUMME", "12,50 €"],
+        ["BAR", "20,00"],
+        ["Rückgeld", "7,50"],
+        ["enth. MwSt 7%", "0,82"],
+    ]
+    assert is_receipt(german) and receipt_total(german) == Decimal("12.50")
+    french = [
+        ["Sous-total", "8,40"],
+        ["TOTAL TTC", "8,40"],
+        ["ESPECES", "10,00"],
+        ["RENDU", "1,60"],
+    ]
+    assert is_receipt(french) and receipt_total(french) == Decimal("8.40")
+    dutch = [
+        ["Subtotaal", "6,93"],
+        ["Afronding", "0,02"],
+        ["TE BETALEN", "6,95"],
+        ["Contant", "10,00"],
+        ["Wisselgeld", "3,05"],
+    ]
+    assert is_receipt(dutch) and receipt_total(dutch) == Decimal("6.95")
+
+
+def test_a_card_payment_makes_a_receipt_prose_about_cards_does_not() -> None:
+    assert is_receipt([["TOTAL", "9.90"], ["VISA", "9.90"], ["THANK YOU"]])
+    assert is_receipt([["Summe", "4,30"], ["EC-Karte", "4,30"]])
+    invoice = [
+        ["Invoice 2041"],
+        ["Total", "1,200.00"],
+        ["Payment by credit card or bank transfer within 30 days"],
+    ]
+    assert not is_receipt(invoice)
