@@ -154,6 +154,10 @@ def _assign(columns: list[_Column], word: Word) -> str | None:
     if desc_index > 0:
         desc_start = max(desc_start, min(desc.x0, columns[desc_index - 1].x1 + 4))
     in_desc = desc_start <= word.x0 and word.x1 <= desc_end - 2
+    if not in_desc and desc_index > 0 and word.x1 > desc.x0 and word.x1 <= desc_end - 2:
+        # a word that runs under the description's title from left of it, clear of the
+        # column before: the description's first word ("NAME & DESIGNATION" over a wide cell)
+        in_desc = word.x0 >= columns[desc_index - 1].x1 + 4 and not re.search(r"\d", word.text)
     best, best_overlap = None, 0.0
     for c in columns:
         if c.key == "description":
@@ -260,6 +264,9 @@ def _table_rows(
     order = [c.key for c in columns]
     current: dict[str, list[str]] | None = None
     pending: tuple[list[str], float] | None = None  # a description waiting for its amounts
+    loose: tuple[list[str], float] | None = None  # the last description that made no row
+    # the last line joined to a row as its continuation: its words, centre, the row's before
+    joined: tuple[list[str], float, list[str]] | None = None
     after_subtotal = False
     last_y = lines[i - 1].y1 if i > 0 else -1e9
     pitch = lines[i - 1].height * 1.2 if i > 0 else 1.0
@@ -319,10 +326,20 @@ def _table_rows(
             return items, i, False
         has_amount = bool(numbers & _PRICED)
         if has_amount and not cells.get("description"):
-            if pending is None or line.cy - pending[1] > 1.2 * line.height:
+            above = pending or loose or (joined[:2] if joined is not None else None)
+            if above is None or line.cy - above[1] > 1.2 * line.height:
                 return items, i, False  # amounts without a description: a totals row
-            cells["description"] = pending[0]  # the row's description sits just above
-        pending = None
+            if pending is None and settle_row(cells, order).agrees is None:
+                return items, i, False
+            # the row's description sits just above: a line of codes, or one whose amounts
+            # agree (quantity x price = amount: a row, which a total line never is) - also
+            # when that line was taken as the row above's continuation: it is this row's
+            if pending is None and loose is None and joined is not None and current is not None:
+                current["description"] = joined[2]
+                alternatives.pop(id(items[-1]), None)
+                items[-1] = _row_cells(current, page, alternatives, order)
+            cells["description"] = above[0]
+        pending = loose = joined = None
         if has_amount:
             current = {k: list(v) for k, v in cells.items()}
             items.append(_row_cells(current, page, alternatives, order))
@@ -344,13 +361,17 @@ def _table_rows(
             and not numbers
             and line.y0 - last_y < 2.2 * line.height
         ):
+            before = list(current.get("description", []))
             current.setdefault("description", []).append("\n" + " ".join(cells["description"]))
+            joined = (cells["description"], line.cy, before)
             alternatives.pop(id(items[-1]), None)
             items[-1] = _row_cells(current, page, alternatives, order)
         else:
             # a line with numbers but no price (a bundle's part), or far below: the
             # description above is complete
             current = None
+            if cells.get("description"):
+                loose = (cells["description"], line.cy)
         used.add(id(line))
         last_y = line.y1
         i += 1

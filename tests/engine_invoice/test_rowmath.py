@@ -251,3 +251,64 @@ def test_an_amount_with_a_space_in_its_thousands_stays_one_amount() -> None:
     )
     assert reading.values["totalPriceExclTax"] == D("1050.00")
     assert reading.alternatives == []
+
+
+def test_amounts_under_their_description_make_a_row_when_they_agree() -> None:
+    # each row's name on one line (with an article code in the discount column), its numbers on
+    # the next: quantity x price = amount says the numbers are a row, not a total
+    rows = _table(
+        [
+            (215, [(40, "Support contract"), (440, "(RE)")]),
+            (222, [(305, "2"), (365, "40.00"), (440, "20%"), (520, "80.00")]),
+            (240, [(40, "Cable, 3 m"), (440, "(RE)")]),
+            (247, [(305, "3"), (365, "5.00"), (440, "20%"), (520, "15.00")]),
+        ]
+    )
+    assert [(r["description"], r["totalPriceExclTax"]) for r in rows] == [
+        ("Support contract", "80.00"),
+        ("Cable, 3 m", "15.00"),
+    ]
+
+
+def test_amounts_under_a_description_that_do_not_agree_end_the_table() -> None:
+    rows = _table(
+        [
+            (215, [(40, "Desk lamp"), (305, "2"), (365, "12.50"), (440, "20%"), (520, "25.00")]),
+            (260, [(40, "Shipping and handling"), (440, "(RE)")]),
+            # no quantity x price: amounts of a totals block without its label, not a row
+            (267, [(305, "2"), (365, "95.00"), (520, "31.50")]),
+        ]
+    )
+    assert [r["description"] for r in rows] == ["Desk lamp"]
+
+
+def test_a_description_starting_left_of_a_wide_title_keeps_its_first_word() -> None:
+    page = make_page(
+        [
+            (
+                200,
+                [
+                    (20, "#"),
+                    (60, "Code"),
+                    (160, "Name & Designation"),
+                    (330, "Qty"),
+                    (380, "Unit Price"),
+                    (520, "Amount"),
+                ],
+            ),
+            (
+                215,
+                [
+                    (20, "1"),
+                    (60, "A-77"),
+                    (170, "WORKSHOP CHAIRS grey"),
+                    (335, "2"),
+                    (385, "70.00"),
+                    (520, "140.00"),
+                ],
+            ),
+        ]
+    )
+    found, _ = read_tables({1: group_lines(page)})
+    # "WORKSHOP" starts 25 left of the title and runs under it
+    assert _values(found[0])["description"] == "WORKSHOP CHAIRS grey"
