@@ -79,7 +79,9 @@ def _receipt(
         [p.text for p in line_phrases(ln)] for page in pages for ln in lines_by_page[page.number]
     ]
     out: dict[str, str] | None = None
-    if is_receipt(phrases):
+    titled = document_type(pages, lines_by_page)
+    # a till's words, or a title that names the slip a receipt ("RECEIPT", "Kassenbon")
+    if is_receipt(phrases) or (titled is not None and titled[0] == "receipt"):
         out = {}
         total = receipt_total(phrases)
         if total is not None:

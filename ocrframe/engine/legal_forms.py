@@ -36,7 +36,8 @@ __all__ = [
 #: The lexicon, as the forms are usually written.
 LEGAL_FORMS: tuple[str, ...] = (
     # German-speaking countries
-    "GmbH", "gGmbH", "GmbH & Co. KG", "AG", "KG", "KGaA", "OHG", "UG", "e.K.", "e.V.", "GbR",
+    "GmbH", "gGmbH", "GmbH & Co. KG", "AG", "KG", "KGaA", "OHG", "UG", "UG (haftungsbeschränkt)",
+    "e.K.", "e.V.", "GbR",
     # French-speaking countries
     "SA", "SAS", "SASU", "SARL", "EURL", "SNC", "SCI", "SCOP", "Sàrl",
     # English-speaking countries

@@ -40,7 +40,7 @@ Lines = Sequence[Sequence[str]]
 # the labels below are one lexicon across languages: English (and Malay), German, French, Dutch
 _TOTAL = re.compile(
     r"total|totaal|(?<![a-z])(?:jumlah|payable|amount due|nett|grand|summe|zwischensumme|"
-    r"gesamt|gesamtbetrag|zu zahlen|te betalen|a payer)"
+    r"gesamt|gesamtbetrag|zu zahlen|te betalen|a payer|ttc)"
 )
 # labels of totals that are final: rounded, payable, grand
 _FINAL = re.compile(
@@ -87,9 +87,15 @@ def _amount(text: str) -> Decimal | None:
     return value
 
 
+# an amount with at most a currency mark before or after it ("RM 12.00", "12,00 EUR", "€ 4,50")
+_MARKS = r"(?:rm|myr|usd|eur|sgd|gbp|chf|aud|s\$|us\$)"
+_BARE_AMOUNT = re.compile(rf"[^a-z\d]*{_MARKS}?[^a-z\d]*[\d.,\s-]*\d[\d.,\s-]*{_MARKS}?\W*")
+
+
 def _labelled(lines: Lines) -> list[_Labelled]:
     """Every (label phrase, amount) on the lines: a phrase's own amount after its words, else
-    the amount of the next phrases up to the next phrase with letters."""
+    the amount of the next phrases up to the next phrase with letters; a label that ends its
+    line without one takes the amount alone on the next line (a skewed scan parts them)."""
     out: list[_Labelled] = []
     for index, phrases in enumerate(lines):
         for k, phrase in enumerate(phrases):
@@ -99,13 +105,15 @@ def _labelled(lines: Lines) -> list[_Labelled]:
             amount = _amount(phrase)
             if amount is None:
                 for nxt in phrases[k + 1 :]:
-                    if re.search(r"[a-z]{3}", fold(nxt)) and not re.fullmatch(
-                        r"\W*(?:rm|myr|\$|usd|eur|sgd)\W*[\d.,\s-]*", fold(nxt)
-                    ):
+                    if re.search(r"[a-z]{3}", fold(nxt)) and not _BARE_AMOUNT.fullmatch(fold(nxt)):
                         break
                     amount = _amount(nxt)
                     if amount is not None:
                         break
+            if amount is None and k == len(phrases) - 1 and index + 1 < len(lines):
+                below = lines[index + 1]
+                if below and all(_BARE_AMOUNT.fullmatch(fold(p)) for p in below):
+                    amount = _amount(below[-1])
             if amount is not None:
                 out.append(_Labelled(label, amount, index))
     return out
@@ -214,8 +222,9 @@ _BUSINESS = re.compile(
 # (whole words: "LOTUS", "REGAL", "ROADHOUSE" are names, "LOT 12", "REG.", "ROAD" are not)
 _ADDRESS_OR_CONTACT = re.compile(
     r"(?<![a-z])(?:tel|telephone|fax|phone|mobile|gst|vat|ust|tva|reg|regd|registration|email|"
-    r"e-mail|street|road|avenue|strasse|str|rue|lot|jalan)(?![a-z])|(?<![a-z])no\.|www\.|"
-    r"https?:|@|\.com|\d{5}"
+    r"e-mail|street|road|avenue|strasse|str|rue|lot|jalan|lane|boulevard|bd|blvd)(?![a-z])|"
+    r"[a-z](?:strasse|straat|weg|laan|plein|gasse|allee|platz|gracht)(?![a-z])|"
+    r"(?<![a-z])no\.|www\.|https?:|@|\.com|\d{5}"
 )
 # lines that title the slip, not name the shop ("TAX INVOICE", OCR's "TAXINVOICE", "COPY")
 _NOT_SELLER = re.compile(
@@ -232,9 +241,9 @@ def receipt_seller(lines: Lines, limit: int = 8) -> str | None:
     word ("SDN BHD", "ENTERPRISE (NORTH") continues the one above, and an open bracket
     continues on the next line. The name ends where the address or contact lines start.
     """
-    header: list[str] = []
+    header: list[tuple[str, bool]] = []
     for phrases in lines[:limit]:
-        text = _clean(" ".join(phrases))
+        text, introduced = _clean(" ".join(phrases))
         letters = sum(c.isalpha() for c in text)
         if letters < 3 or letters < 0.6 * len(text.replace(" ", "")):
             continue  # a number or a stamp, printed anywhere: a name may run across it
@@ -242,13 +251,20 @@ def receipt_seller(lines: Lines, limit: int = 8) -> str | None:
             if header:
                 break  # the address starts: the name is above it
             continue
-        header.append(text)
+        header.append((text, introduced))
     names: list[str] = []
-    for text in header:
+    for text, introduced in header:
         if _NOT_SELLER.search(fold(text)):
             names.append("")
             continue
-        if names and names[-1] and (_open(names[-1]) or _continues(text)):
+        # an introduced company ("Owned by ...") or a line that restates the one above in
+        # full ("CAFE NUPA" over "CAFE NUPA GMBH") is a name of its own, not the rest of it
+        if (
+            names
+            and names[-1]
+            and not introduced
+            and (_open(names[-1]) or (_continues(text) and not _restates(names[-1], text)))
+        ):
             names[-1] = f"{names[-1]} {text}"
             continue
         names.append(text)
@@ -303,8 +319,10 @@ def _wrapped(above: Line, line: Line, width: float) -> bool:
     space = 0.3 * line.height
     if above.words[-1].x1 - above.words[0].x0 + space + first.x1 - first.x0 < 0.95 * width:
         return False
-    if has_legal_form(above.text) or _NOT_SELLER.search(fold(above.text)):
+    if _NOT_SELLER.search(fold(above.text)):
         return False
+    if has_legal_form(above.text) and not line.text.startswith("("):
+        return False  # a complete name; what follows it in brackets may still be its own
     return starts_with_legal_form(line.text) or not _ADDRESS_OR_CONTACT.search(fold(line.text))
 
 
@@ -312,6 +330,12 @@ def _stamp(word: Word, line: Line) -> bool:
     """Whether ``word`` towers over the rest of its line (a stamp or a handwritten number laid
     over the print); smaller print on a name's line (its legal form) is part of the name."""
     return word.height > 1.8 * line.height  # (the line's height is its words' median)
+
+
+def _restates(above: str, text: str) -> bool:
+    """Whether ``text`` holds all of ``above`` (spacing and case aside)."""
+    key = re.sub(r"\s+", "", fold(above))
+    return len(key) >= 3 and key in re.sub(r"\s+", "", fold(text))
 
 
 def _open(text: str) -> bool:
@@ -341,18 +365,22 @@ _INTRODUCER = re.compile(
 )
 
 
-def _clean(text: str) -> str:
+def _clean(text: str) -> tuple[str, bool]:
     """A header line without a registration number (in brackets or after the name), without
-    a "Owned by:" prefix, with OCR's misreadings of a legal form mended."""
+    a "Owned by:" prefix, with OCR's misreadings of a legal form mended; and whether such a
+    prefix introduced it."""
     text = text.replace("\uff08", "(").replace("\uff09", ")")  # OCR's full-width brackets
     # a bracket holding a long number is a registration, never part of a name
     text = re.sub(r"\([^()]*\d{4,}[^()]*\)", " ", text)
     text = re.sub(r"\(\s*[\w ]*\d[\w ]*-?\s*[A-Za-z]?\s*\)", " ", text)
+    introduced = False
     if ":" in text:
-        text = text.split(":", 1)[1]
-    introduced = _INTRODUCER.match(text)
-    if introduced:
-        text = text[introduced.end() :]
+        label, text = text.split(":", 1)
+        introduced = bool(re.search(r"[^\W\d_]{3}", label))
+    introducer = _INTRODUCER.match(text)
+    if introducer:
+        text = text[introducer.end() :]
+        introduced = True
     text = mend_legal_forms(text)
     forms = find_legal_forms(text)
     if forms:
@@ -364,7 +392,7 @@ def _clean(text: str) -> str:
             text = text[: forms[-1].end]
     # a registration number after the name: "1234567-X", "002065464-X"
     text = re.sub(r"(?<![\w-])\d{5,}-?\s?[A-Za-z]?(?![\w-])\s*$", " ", text)
-    return re.sub(r"\s+", " ", text).strip(" ,-")
+    return re.sub(r"\s+", " ", text).strip(" ,-"), introduced
 
 
 def receipt_currency(lines: Lines) -> str | None:

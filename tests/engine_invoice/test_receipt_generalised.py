@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ocrframe.engine.invoice import extract_invoice
 from ocrframe.engine.layout import group_lines
 from ocrframe.engine.receipt import header_phrases, is_receipt, receipt_seller, receipt_total
 from ocrframe.engine.types import Page, Word
+from tests.engine_invoice.pagemaker import make_page, values
 
 
 def _words(y: float, text: str, x: float, size: float, char: float) -> list[Word]:
@@ -114,3 +116,64 @@ def test_a_card_payment_makes_a_receipt_prose_about_cards_does_not() -> None:
         ["Payment by credit card or bank transfer within 30 days"],
     ]
     assert not is_receipt(invoice)
+
+
+def test_an_amount_with_its_mark_after_it_or_alone_on_the_next_line() -> None:
+    lines = [["TOTAL TTC", "73,67 EUR"], ["Espèces", "100,00"], ["Rendu monnaie", "26,33"]]
+    assert is_receipt(lines) and receipt_total(lines) == Decimal("73.67")
+    # a skewed scan parts a label from its amount: the amount alone on the next line
+    skewed = [["NETT TOTAL", "135.12"], ["MASTERCARD"], ["135.12"], ["Have a nice day!"]]
+    assert is_receipt(skewed) and receipt_total(skewed) == Decimal("135.12")
+    # a description over a row that holds more than an amount is not a label with an amount
+    assert not is_receipt([["Total", "5.00"], ["VISA"], ["2 x 2.50", "5.00"]])
+
+
+def test_a_line_that_restates_the_brand_or_is_introduced_is_a_name_of_its_own() -> None:
+    assert receipt_seller([["CAFE NUPA"], ["CAFE NUPA GMBH"], ["Hauptstraße 5"]]) == (
+        "CAFE NUPA GMBH"
+    )
+    lines = [
+        ["Boulangerie Kelmar"],
+        ["Magasin exploité par Boulangerie Kelmar"],
+        ["SAS"],
+        ["54 avenue Nubel"],
+    ]
+    assert receipt_seller(lines) == "Boulangerie Kelmar SAS"
+    lines = [["Drite Fleuriste"], ["Propriétaire : Drite Fleuriste SASU"], ["96 bd Lopelka"]]
+    assert receipt_seller(lines) == "Drite Fleuriste SASU"
+
+
+def test_a_bracket_of_the_legal_form_wraps_with_it_a_street_does_not() -> None:
+    words = (
+        _words(10, "Senlo Bioladen UG", 0, 40, 16)
+        + _words(60, "(haftungsbeschränkt)", 0, 40, 16)
+        + _words(110, "Zanverstraße 17", 0, 20, 10)
+        + [Word("12,00", 250, 170, 300, 190)]
+    )
+    lines = group_lines(Page(1, 400, 600, words))
+    assert receipt_seller(header_phrases(lines)) == "Senlo Bioladen UG (haftungsbeschränkt)"
+    words = (
+        _words(10, "IJZERWAREN DENCHAVER", 0, 20, 14)
+        + _words(40, "Vertystraat 225", 0, 20, 14)
+        + [Word("12,00", 250, 170, 300, 190)]
+    )
+    lines = group_lines(Page(1, 400, 600, words))
+    assert header_phrases(lines)[:2] == [["IJZERWAREN DENCHAVER"], ["Vertystraat 225"]]
+
+
+def test_a_slip_titled_a_receipt_is_read_as_one_without_a_till_word() -> None:
+    page = make_page(
+        [
+            (20, [(60, "KORVEN FEINKOST GMBH")]),
+            (35, [(60, "Lindenweg 4, 50667 Holmstadt")]),
+            (55, [(100, "KASSENBON")]),
+            (75, [(60, "12.03.2024 10:15")]),
+            (100, [(60, "Oliven 200g"), (250, "4,30")]),
+            (120, [(60, "Summe"), (250, "4,30")]),
+        ],
+        width=320,
+    )
+    got = values(extract_invoice([page]))
+    assert got["documentType"] == "receipt"
+    assert got["sellerName"] == "KORVEN FEINKOST GMBH"
+    assert got["grossAmount"] == "4.30"

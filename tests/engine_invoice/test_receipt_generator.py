@@ -111,8 +111,9 @@ def test_reader_on_generated_receipts_as_word_pages() -> None:
         result = extract_invoice([_word_page(ink.size, words)])
         total.add(score_document(expected_values(spec), result, spec.country, RECEIPT_FIELDS))
     # measured 2026-12-02: main 8181cb6 total 40/60, date 39/60, seller 41/60, type 40/60; with
-    # introducers, wrapped names and tills in four languages 56, 56, 55, 58 of 60
-    floors = {"total": 0.85, "issue_date": 0.85, "seller_name": 0.85, "document_type": 0.9}
+    # introducers, wrapped names and tills in four languages 56, 56, 55, 58 of 60; with amounts
+    # marked after them or on the next line, restated brands, slips titled receipts 60, 59, 58, 60
+    floors = {"total": 0.9, "issue_date": 0.9, "seller_name": 0.9, "document_type": 0.95}
     for key, floor in floors.items():
         accuracy = total.field_accuracy(key)
         assert accuracy is not None and accuracy >= floor, (key, accuracy, total.failures)

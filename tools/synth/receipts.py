@@ -377,7 +377,7 @@ _TITLES = {
 _OWNER = {
     "en": ("", "Owned by", "Operated by", "A member of", "Managed by"),
     "de": ("", "Inhaber:", "Betreiber:", "Eine Filiale der", "Betrieben von"),
-    "fr": ("", "Exploité par", "Société", "Magasin exploité par", "Propriétaire :"),
+    "fr": ("", "Exploité par", "Géré par", "Magasin exploité par", "Propriétaire :"),
     "nl": ("", "Exploitant:", "Een vestiging van", "Eigenaar:", "Uitgebaat door"),
 }
 _LABELS = {
