@@ -304,7 +304,11 @@ _INK_BLACK = 128.0
 
 def readings(image: Image.Image, view: str = "whole") -> list[Reading]:
     """Every reader's probabilities on one view of a captcha (an RGB image)."""
-    return [Reading(model.name, view, model.read(image)) for model in load_models()]
+    found = []
+    for model in load_models():
+        checkpoint()  # each reading is a step a client who left does not need
+        found.append(Reading(model.name, view, model.read(image)))
+    return found
 
 
 def settled(found: list[Reading], *, at_least: float = 0.5, case: bool = False) -> bool:
@@ -536,7 +540,6 @@ def read_captcha(image: Image.Image, *, case: bool = True) -> tuple[str, float]:
     if settled(found, at_least=_SURE_TEXT, case=case):
         # About three in five real captchas end here (BENCHMARKS.md), at a third of the cost.
         return decide(found, case=case)
-    checkpoint()  # the further views are steps a client who left does not need
     rows = ink_crop(image, columns=_CROP_COLUMNS)
     found += readings(contrast_view(rows), "contrast")
     if not settled(found) and rows.size != image.size:
