@@ -217,7 +217,12 @@ def extract_invoice(pages: list[Page]) -> dict[str, Any]:
             row.append({"pageNumber": page_no, "key": "taxPercentage", "value": pct})
         taxes.append(row)
     tax_sum = sum((Decimal(r[0]["value"]) for r in taxes), Decimal(0)) if taxes else None
-    chosen = choose_totals(amounts, tax_sum=tax_sum, lines_sum=items_net_sum(items))
+    chosen = choose_totals(
+        amounts,
+        tax_sum=tax_sum,
+        lines_sum=items_net_sum(items),
+        lines_gross=items_net_sum(items, "totalPriceInclTax"),
+    )
     for key, cand in chosen.items():
         found[key] = (cand.rank, Value(format_amount(cand.value), cand.page))
     if "totalTax" not in found and tax_sum is not None:

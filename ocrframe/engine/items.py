@@ -458,11 +458,12 @@ def _row_cells(
     return out
 
 
-def items_net_sum(items: list[list[dict[str, Any]]]) -> Decimal | None:
-    """The sum of the line items' net amounts, when every item has one."""
-    amounts = [
-        next((c["value"] for c in row if c["key"] == "totalPriceExclTax"), None) for row in items
-    ]
+def items_net_sum(
+    items: list[list[dict[str, Any]]], key: str = "totalPriceExclTax"
+) -> Decimal | None:
+    """The sum of the line items' net amounts (``key`` ``totalPriceInclTax``: their gross
+    amounts), when every item has one."""
+    amounts = [next((c["value"] for c in row if c["key"] == key), None) for row in items]
     if not amounts or any(a is None for a in amounts):
         return None
     return sum((Decimal(a) for a in amounts if a is not None), Decimal(0))

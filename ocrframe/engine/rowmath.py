@@ -147,9 +147,12 @@ def _splits(word: str) -> list[tuple[Decimal, Decimal]]:
     return out
 
 
-def _pool(cells: dict[str, list[str]]) -> tuple[list[_Entry], dict[str, _Entry]]:
+def _pool(
+    cells: dict[str, list[str]], *, other_readings: bool
+) -> tuple[list[_Entry], dict[str, _Entry]]:
     """Every number of the row's numeric columns, and the columns' own reading (the last amount
-    of each column, as a cell is read without arithmetic)."""
+    of each column, as a cell is read without arithmetic); with ``other_readings``, also the
+    numbers of each word alone and of the glued words' halves."""
     pool: list[_Entry] = []
     current: dict[str, _Entry] = {}
     base = 0
@@ -177,6 +180,8 @@ def _pool(cells: dict[str, list[str]]) -> tuple[list[_Entry], dict[str, _Entry]]
         pool += joined
         if joined and key not in ("_other", "taxRate"):
             current[key] = joined[-1]
+        if not other_readings:
+            continue
         for i, w in enumerate(words):
             # "050,00" is the tail of a thousands group, never a number of its own
             alone = [] if re.match(r"-?0\d", w) else _amounts(w)
@@ -205,7 +210,7 @@ def settle_row(cells: dict[str, list[str]], order: Sequence[str] = ()) -> RowRea
     ``unitPrice`` and the amount keys, each where the row has one; an amount that agrees only
     with the tax added is the gross amount (``totalPriceInclTax``). ``order``: the table's
     column keys left to right, which says which half of a glued word is which."""
-    pool, current = _pool(cells)
+    pool, current = _pool(cells, other_readings=False)
     rate = _rate(cells.get("taxRate", []))
     pcts = [
         Decimal(str(p.value))
@@ -216,7 +221,7 @@ def settle_row(cells: dict[str, list[str]], order: Sequence[str] = ()) -> RowRea
     reading = RowReading({k: e.value for k, e in current.items()})
     q, p = current.get("quantity"), current.get("unitPrice")
     amount_keys = [k for k in AMOUNT_KEYS if k in current]
-    if not amount_keys or (q is None and p is None and all(e.split is None for e in pool)):
+    if not amount_keys:
         return reading  # nothing to check a reading against
     if q is not None and p is not None:
         for key in amount_keys:  # the net amount first: a row with both agrees through it
@@ -229,6 +234,10 @@ def settle_row(cells: dict[str, list[str]], order: Sequence[str] = ()) -> RowRea
                 if kind == "gross" and amount_keys == ["totalPriceExclTax"]:
                     reading.values["totalPriceInclTax"] = reading.values.pop("totalPriceExclTax")
                 return reading
+    # the columns' reading does not agree (or lacks a cell): the row's numbers read every way
+    pool, current = _pool(cells, other_readings=True)
+    if q is None and p is None and all(e.split is None for e in pool):
+        return reading  # nothing to check a reading against
     plain = [e for e in pool if e.split is None]
     if q is not None and p is not None:
         # a glued word is split only to fill a cell the row lacks: a row with every cell has

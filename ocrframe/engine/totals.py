@@ -8,7 +8,8 @@ preference alone is weak. What decides is whether the chosen amounts agree with 
 
 - net + tax = gross;
 - tax = the sum of the tax lines (one per rate) when they are printed;
-- net = the sum of the line items when they are read;
+- net = the sum of the line items when they are read (gross = their sum, when the items'
+  amounts are gross);
 - amount due = gross, or gross - prepaid when a prepayment is printed.
 
 :func:`choose_totals` tries the few best candidates of each field together and keeps the
@@ -77,12 +78,14 @@ def choose_totals(
     *,
     tax_sum: Decimal | None = None,
     lines_sum: Decimal | None = None,
+    lines_gross: Decimal | None = None,
 ) -> dict[str, Candidate]:
     """The chosen candidate of each total field that has one (see the module docstring).
 
     ``tax_sum`` is the sum of the printed tax lines, ``lines_sum`` that of the line items' net
-    amounts, each None when not read. A field is left out rather than filled with a candidate
-    that contradicts the others when the contradiction is the only thing it brings.
+    amounts, ``lines_gross`` that of their gross amounts, each None when not read. A field is
+    left out rather than filled with a candidate that contradicts the others when the
+    contradiction is the only thing it brings.
     """
     by_field: dict[str, list[Candidate]] = {f: [] for f in TOTAL_FIELDS}
     for c in candidates:
@@ -114,6 +117,8 @@ def choose_totals(
     for (gross, g_cost), (net, n_cost), (tax, t_cost) in product(gross_opts, net_opts, tax_opts):
         score = g_cost + n_cost + t_cost
         score += _agreement(_value(gross), _value(net), _value(tax), tax_sum, lines_sum)
+        if gross is not None and lines_gross is not None and _same(gross.value, lines_gross):
+            score += 2
         if gross is not None and gross.value == 0 and nonzero_gross:
             score -= 3  # a zero grand total beside a non-zero one: a balance, not the total
         if id(gross) not in due_parts:

@@ -65,3 +65,9 @@ def test_without_arithmetic_the_most_specific_then_the_last_label_wins() -> None
 def test_the_line_items_pick_the_net_among_subtotals() -> None:
     cands = [c("netAmount", "80.00", order=1), c("netAmount", "95.00", order=0)]
     assert values(choose_totals(cands, lines_sum=Decimal("95"))) == {"netAmount": "95.00"}
+
+
+def test_line_items_with_gross_amounts_pick_the_gross() -> None:
+    cands = [c("grossAmount", "119.00", order=1), c("grossAmount", "124.00", order=2)]
+    assert values(choose_totals(cands)) == {"grossAmount": "124.00"}  # the last printed
+    assert values(choose_totals(cands, lines_gross=Decimal("119"))) == {"grossAmount": "119.00"}
