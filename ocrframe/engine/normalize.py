@@ -78,6 +78,13 @@ _CURRENCY_SYMBOLS = {
     "rs.": "INR",
     "rs": "INR",
     "us$": "USD",
+    # dollars of other countries, the ringgit beside its amount
+    "s$": "SGD",
+    "a$": "AUD",
+    "c$": "CAD",
+    "nz$": "NZD",
+    "hk$": "HKD",
+    "rm": "MYR",
     "fr.": "CHF",
     "kč": "CZK",
 }
@@ -102,6 +109,7 @@ _CURRENCY_CODES = frozenset(
         "BGN",
         "HKD",
         "SGD",
+        "MYR",
         "CNY",
         "ZAR",
         "MXN",
@@ -369,7 +377,8 @@ def find_currency_marks(text: str) -> list[tuple[str, bool]]:
 
 
 _CURRENCY_MARK = re.compile(
-    r"(US\$|€|\$|£|₹|¥|zł|(?<![A-Za-z])Rs\.?(?=\s?-?\d)|(?<![A-Za-z])[A-Z]{3}(?![A-Za-z]))"
+    r"(US\$|(?<![A-Za-z])(?:S|A|C|NZ|HK)\$|€|\$|£|₹|¥|zł|(?<![A-Za-z])(?:Rs\.?|RM)(?=\s?-?\d)|"
+    r"(?<![A-Za-z])[A-Z]{3}(?![A-Za-z]))"
 )
 _DIGIT = re.compile(r"\d")
 _CURRENCY_WORD_MARKS = [

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from ocrframe.engine.invoice import extract_invoice
 from ocrframe.engine.layout import group_lines
+from ocrframe.engine.normalize import find_currency_marks
 from ocrframe.engine.receipt import header_phrases, is_receipt, receipt_seller, receipt_total
 from ocrframe.engine.types import Page, Word
 from tests.engine_invoice.pagemaker import make_page, values
@@ -177,3 +178,13 @@ def test_a_slip_titled_a_receipt_is_read_as_one_without_a_till_word() -> None:
     assert got["documentType"] == "receipt"
     assert got["sellerName"] == "KORVEN FEINKOST GMBH"
     assert got["grossAmount"] == "4.30"
+
+
+def test_dollars_of_other_countries_and_the_ringgit_beside_its_amount() -> None:
+    assert find_currency_marks("GRAND TOTAL S$132.00") == [("SGD", True)]
+    assert find_currency_marks("Total HK$ 80.00") == [("HKD", True)]
+    assert find_currency_marks("TOTAL US$ 5.00") == [("USD", True)]
+    assert find_currency_marks("TOTAL RM12.30") == [("MYR", True)]
+    assert find_currency_marks("TOTAL $5.00") == [("USD", True)]
+    # letters before the mark make it a word ("FORM 12", "ARM 3")
+    assert find_currency_marks("FORM 12 ARM 3") == []
