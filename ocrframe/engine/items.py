@@ -325,6 +325,23 @@ def _table_rows(
                 continue
             return items, i, False
         has_amount = bool(numbers & _PRICED)
+        if (
+            has_amount
+            and not cells.get("description")
+            and line.y0 - last_y < 1.2 * line.height
+            and _completes(current, cells, order)
+        ):
+            # the amount of the row above, printed a line lower: quantity x price = it
+            assert current is not None
+            for key, words in cells.items():
+                current.setdefault(key, []).extend(words)
+            alternatives.pop(id(items[-1]), None)
+            items[-1] = _row_cells(current, page, alternatives, order)
+            pending = loose = joined = current = None
+            used.add(id(line))
+            last_y = line.y1
+            i += 1
+            continue
         if has_amount and not cells.get("description"):
             above = pending or loose or (joined[:2] if joined is not None else None)
             if above is None or line.cy - above[1] > 1.2 * line.height:
@@ -379,6 +396,22 @@ def _table_rows(
 
 
 _PRICED = frozenset({"unitPrice", "totalPriceExclTax", "totalPriceInclTax"})
+
+
+def _completes(
+    current: dict[str, list[str]] | None, cells: dict[str, list[str]], order: list[str]
+) -> bool:
+    """Whether ``cells`` (a line of amounts only) hold the amount the row ``current`` lacks:
+    the row has a quantity and a price but no amount, this line only amounts, and together
+    they agree (quantity x price = amount)."""
+    if current is None or any(k in current for k in AMOUNT_KEYS):
+        return False
+    if not {"quantity", "unitPrice"} <= current.keys() or set(cells) - {*AMOUNT_KEYS, "_other"}:
+        return False
+    merged = {k: list(v) for k, v in current.items()}
+    for key, words in cells.items():
+        merged.setdefault(key, []).extend(words)
+    return settle_row(merged, order).agrees is not None
 
 
 def _codes_only(cells: dict[str, list[str]]) -> bool:

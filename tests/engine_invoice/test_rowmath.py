@@ -312,3 +312,29 @@ def test_a_description_starting_left_of_a_wide_title_keeps_its_first_word() -> N
     found, _ = read_tables({1: group_lines(page)})
     # "WORKSHOP" starts 25 left of the title and runs under it
     assert _values(found[0])["description"] == "WORKSHOP CHAIRS grey"
+
+
+def test_an_amount_a_line_below_its_row_is_the_row_s_when_it_agrees() -> None:
+    rows = _table(
+        [
+            (215, [(40, "Installation, flat rate"), (305, "3"), (365, "45.00")]),
+            (227, [(520, "135.00")]),
+            (240, [(40, "Travel"), (305, "1"), (365, "30.00"), (520, "30.00")]),
+        ]
+    )
+    assert [(r["description"], r.get("totalPriceExclTax")) for r in rows] == [
+        ("Installation, flat rate", "135.00"),
+        ("Travel", "30.00"),
+    ]
+
+
+def test_an_amount_below_a_row_that_it_does_not_fit_is_not_the_row_s() -> None:
+    rows = _table(
+        [
+            (215, [(40, "Installation, flat rate"), (305, "3"), (365, "45.00")]),
+            (227, [(520, "150.00")]),  # not 3 x 45.00: a total without its label
+        ]
+    )
+    assert rows == [
+        {"description": "Installation, flat rate", "quantity": "3", "unitPrice": "45.00"}
+    ]
