@@ -16,12 +16,13 @@ a row does not depend on where its numbers stand, so it decides between such rea
   both as alternatives for the table's sum to decide;
 - :func:`reconcile` uses the sum of a document's rows against its net and gross totals: it
   chooses among the alternatives of ambiguous rows, says whether the amount column holds net or
-  gross amounts, and drops a last "row" that is the sum of the rows above it (a total whose
-  label was not read). Without a total, or when nothing adds up, the rows stay as read.
+  gross amounts, and drops rows without a quantity or a price that sum the rows above them
+  when the others add up to a total (section subtotals, a total whose label was not read).
+  Without a total, or when nothing adds up, the rows stay as read.
 
 Pure and deterministic; no I/O. Example::
 
-    settle_row({"quantity": ["2"], "unitPrice": ["19"], "totalPriceExclTax": ["12,50 25,00"]})
+    settle_row({"quantity": ["2"], "unitPrice": ["19"], "totalPriceExclTax": ["12,50", "25,00"]})
     # -> values {"quantity": 2, "unitPrice": 12.50, "totalPriceExclTax": 25.00}, ...
 """
 
@@ -406,7 +407,7 @@ def reconcile(
         amounts = [_row_amount(row) for row in items]
         values = [a[1] for a in amounts if a is not None]
     if not any(_same(sum(values, Decimal(0)), t) for t in totals):
-        _drop_sum_row(items, values, totals)
+        _drop_sum_rows(items, values, totals)
         amounts = [_row_amount(row) for row in items]
         values = [a[1] for a in amounts if a is not None]
     _name_amounts(items, amounts, values, net, gross)
@@ -436,19 +437,26 @@ def _choose_alternatives(
         _set_cells(items[i], chosen)
 
 
-def _drop_sum_row(
+def _drop_sum_rows(
     items: list[list[dict[str, Any]]], values: list[Decimal], totals: list[Decimal]
 ) -> None:
-    """A last row without a quantity or a unit price whose amount is the sum of the rows above
-    it, when those add up to a total: a total line whose label was not read."""
-    if len(items) < 3:
-        return
-    last = items[-1]
-    if any(c["key"] in ("quantity", "unitPrice") for c in last):
-        return
-    above = sum(values[:-1], Decimal(0))
-    if _same(values[-1], above) and any(_same(above, t) for t in totals):
-        items.pop()
+    """Rows without a quantity or a unit price whose amount is the sum of the rows above them
+    (back to the previous such row, two rows at least), when the rows without them add up to a
+    total: subtotals of sections, or a total line whose label was not read."""
+    sums: list[int] = []
+    start = 0
+    for i, row in enumerate(items):
+        if (
+            i - start >= 2
+            and not any(c["key"] in ("quantity", "unitPrice") for c in row)
+            and _same(values[i], sum(values[start:i], Decimal(0)))
+        ):
+            sums.append(i)
+            start = i + 1
+    rest = sum((v for i, v in enumerate(values) if i not in sums), Decimal(0))
+    if sums and any(_same(rest, t) for t in totals):
+        for i in reversed(sums):
+            items.pop(i)
 
 
 def _name_amounts(

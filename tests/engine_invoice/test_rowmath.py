@@ -212,6 +212,26 @@ def test_amounts_that_add_up_to_the_gross_are_gross_amounts() -> None:
     assert _values(rows[0])["totalPriceExclTax"] == "100.00"
 
 
+def test_section_subtotals_read_as_rows_are_dropped_when_the_rest_adds_up() -> None:
+    rows = [
+        _row(description="A", quantity="1", unitPrice="10.00", totalPriceExclTax="10.00"),
+        _row(description="B", quantity="2", unitPrice="5.00", totalPriceExclTax="10.00"),
+        _row(description="Hardware", totalPriceExclTax="20.00"),
+        _row(description="C", quantity="1", unitPrice="7.00", totalPriceExclTax="7.00"),
+        _row(description="D", quantity="1", unitPrice="3.00", totalPriceExclTax="3.00"),
+        _row(description="Services", totalPriceExclTax="10.00"),
+    ]
+    kept = reconcile(rows, {}, net=D(30), gross=D("35.70"))
+    assert [_values(r)["description"] for r in kept] == ["A", "B", "C", "D"]
+    # a section row with a quantity and a price is an item the invoice lists: kept
+    rows = [
+        _row(description="A", quantity="1", unitPrice="10.00", totalPriceExclTax="10.00"),
+        _row(description="B", quantity="2", unitPrice="5.00", totalPriceExclTax="10.00"),
+        _row(description="Hardware", quantity="1", unitPrice="20.00", totalPriceExclTax="20.00"),
+    ]
+    assert len(reconcile(rows, {}, net=D(20), gross=D("23.80"))) == 3
+
+
 def test_a_last_row_that_sums_the_rows_above_is_a_total_not_a_row() -> None:
     rows = [
         _row(description="A", quantity="1", unitPrice="10.00", totalPriceExclTax="10.00"),
