@@ -45,9 +45,10 @@ from ocrframe.engine.normalize import (
 __all__ = ["AMOUNT_KEYS", "Alternatives", "RowReading", "agreement", "reconcile", "settle_row"]
 
 AMOUNT_KEYS = ("totalPriceExclTax", "totalPriceInclTax")
+# Other readings of a row that agree as well as the one given: the row's keys -> values.
+Alternatives = list[dict[str, Decimal]]
 # The columns whose numbers may be read as another role when the row's arithmetic says so; an
 # index, a code or the description never are.
-Alternatives = list[dict[str, Decimal]]
 _POOL_KEYS = ("quantity", "unitPrice", *AMOUNT_KEYS, "taxRate", "_other")
 _ROLES = ("quantity", "unitPrice", "amount")
 _CENT = Decimal("0.01")
