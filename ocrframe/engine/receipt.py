@@ -392,7 +392,35 @@ def _clean(text: str) -> tuple[str, bool]:
             text = text[: forms[-1].end]
     # a registration number after the name: "1234567-X", "002065464-X"
     text = re.sub(r"(?<![\w-])\d{5,}-?\s?[A-Za-z]?(?![\w-])\s*$", " ", text)
+    text = re.sub(r"[^\W_]+", _letters_mended, text)
     return re.sub(r"\s+", " ", text).strip(" ,-"), introduced
+
+
+# digits OCR reads for the letters they resemble, by the case of the word's letters
+_AS_UPPER = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "6": "G"})
+_AS_LOWER = str.maketrans({"0": "o", "1": "l", "5": "s"})
+
+
+def _letters_mended(match: re.Match[str]) -> str:
+    """A word of a name's letters with a digit OCR read for a letter between letters ("B0OKS",
+    "W1SMA") mended: a word of at least three letters, in capitals or in lower case after the
+    first, with one digit per four letters at most, each between letters and resembling one.
+    Numbers, codes ("U13", "3M"), a number glued to a word ("1UTAMA", "2ND"), mixed case and
+    digits that resemble no letter stay as printed."""
+    word = match.group(0)
+    letters = [c for c in word if c.isalpha()]
+    digits = len(word) - len(letters)
+    if not digits or len(letters) < 3 or 4 * digits > len(letters):
+        return word
+    if all(c.isupper() for c in letters):
+        table = _AS_UPPER
+    elif all(c.islower() for c in letters[1:]):  # "Harb0ur" as "harb0ur"
+        table = _AS_LOWER
+    else:
+        return word
+    inner = word[1:-1].translate(table)  # a digit at either end may be a number glued on
+    mended = word[0] + inner + word[-1]
+    return mended if not any(c.isdigit() for c in mended) else word
 
 
 def receipt_currency(lines: Lines) -> str | None:

@@ -43,6 +43,23 @@ def test_ocr_digits_in_a_legal_form_are_read_as_its_letters() -> None:
     assert receipt_seller([["7 STAR KEDAI RUNCIT"], ["LOT 1"]]) == "7 STAR KEDAI RUNCIT"
 
 
+def test_ocr_digits_between_the_letters_of_a_name_are_read_as_letters() -> None:
+    cases = {
+        "HARB0UR BOOKS SDN BHD": "HARBOUR BOOKS SDN BHD",  # 0 for O
+        "W1SMA TIMBER TRADING": "WISMA TIMBER TRADING",  # 1 for I
+        "KEDAI RUNCIT BE5TARI": "KEDAI RUNCIT BESTARI",  # 5 for S
+        "RO8IN CAFE": "ROBIN CAFE",  # 8 for B
+        "Harb0ur Cafe": "Harbour Cafe",  # in lower case: 0 for o
+        "Marb1e Bakery": "Marble Bakery",  # 1 for l
+    }
+    for printed, name in cases.items():
+        assert receipt_seller([[printed], ["12 Jalan Mawar"]]) == name
+    # numbers, codes, a number glued to a word, mixed case and digits like no letter stay
+    for printed in ("3M CENTRE", "U13 MART", "1UTAMA TRADING", "7ELEVEN", "B2B SUPPLY",
+                    "G2000 STORE", "Ca5H Corner", "MAR7ET HALL", "Ro8in Cafe", "Ha1e Cafe"):
+        assert receipt_seller([[printed], ["12 Jalan Mawar"]]) == printed
+
+
 def test_registration_numbers_are_not_part_of_the_name() -> None:
     assert receipt_seller([["RIVER STONE TRADING 002065464-X"], ["NO. 5"]]) == (
         "RIVER STONE TRADING"
