@@ -70,14 +70,14 @@ def main() -> None:
 )
 @click.option(
     "--unpolled-timeout-s",
-    default=120.0,
+    default=limits.SERVER_UNPOLLED_TIMEOUT_S,
     show_default=True,
     type=click.FloatRange(min=0),
     help="An asynchronous DocAI job nobody polls for this long is cancelled.",
 )
 @click.option(
     "--result-ttl-s",
-    default=3600.0,
+    default=limits.SERVER_RESULT_TTL_S,
     show_default=True,
     type=click.FloatRange(min=0),
     help="How long a finished answer is kept for identifyResult / getTaskResult.",

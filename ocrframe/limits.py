@@ -31,6 +31,8 @@ __all__ = [
     "MAX_PIXELS",
     "SERVER_BODY_TIMEOUT_S",
     "SERVER_HEADER_TIMEOUT_S",
+    "SERVER_RESULT_TTL_S",
+    "SERVER_UNPOLLED_TIMEOUT_S",
 ]
 
 #: Pages a page selection may name, and pages one file may have.
@@ -68,3 +70,10 @@ SERVER_HEADER_TIMEOUT_S = 15.0
 
 #: Connections the server holds at once; past it, the longest-idle connection is closed first.
 MAX_CONNECTIONS = 512
+
+#: Seconds an asynchronous DocAI job may go without an identifyResult poll before the embedded
+#: engine cancels it (eight times the batch client's longest wait between polls).
+SERVER_UNPOLLED_TIMEOUT_S = 120.0
+
+#: Seconds the embedded engine keeps a finished answer for identifyResult / getTaskResult.
+SERVER_RESULT_TTL_S = 3600.0

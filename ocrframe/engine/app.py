@@ -100,6 +100,8 @@ from ocrframe.limits import (
     MAX_PAGES,
     SERVER_BODY_TIMEOUT_S,
     SERVER_HEADER_TIMEOUT_S,
+    SERVER_RESULT_TTL_S,
+    SERVER_UNPOLLED_TIMEOUT_S,
 )
 
 __all__ = [
@@ -196,8 +198,8 @@ class EngineConfig:
     body_timeout_s: float = SERVER_BODY_TIMEOUT_S
     header_timeout_s: float = SERVER_HEADER_TIMEOUT_S
     max_connections: int = MAX_CONNECTIONS
-    unpolled_timeout_s: float = 120.0
-    result_ttl_s: float = 3600.0
+    unpolled_timeout_s: float = SERVER_UNPOLLED_TIMEOUT_S
+    result_ttl_s: float = SERVER_RESULT_TTL_S
     result_limit: int = 100_000
 
     def __post_init__(self) -> None:
