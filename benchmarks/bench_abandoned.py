@@ -131,7 +131,7 @@ def main() -> None:
             warm = Path(tmp) / "warm.png"
             warm.write_bytes(tiny_png("warm"))
             for run in range(args.runs):
-                for name, src in (servers.items() if run % 2 == 0 else reversed(servers.items())):
+                for name, src in servers.items() if run % 2 == 0 else reversed(servers.items()):
                     row = measure(src, folder, warm, args.deadline)
                     results[name].append(row)
                     print(name, row, flush=True)

@@ -292,9 +292,7 @@ def model_choices(
             logger.debug("asking %s for its models failed", service.name, exc_info=True)
             options = model_options(service.name)
             heading = (
-                "No models"
-                if service.lists_models
-                else f"{service.display_name} is not reachable"
+                "No models" if service.lists_models else f"{service.display_name} is not reachable"
             )
             note = error_html(exc, heading)
         else:

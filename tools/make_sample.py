@@ -138,9 +138,7 @@ def make_sample(out: str | Path = DEFAULT_OUT, *, seed: int = SAMPLE_SEED) -> li
             expected = {"text": item.text, "style": item.style, "module": "common"}
             target = expected_path(path, out)
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(
-                json.dumps(expected, indent=1) + "\n", encoding="utf-8"
-            )
+            target.write_text(json.dumps(expected, indent=1) + "\n", encoding="utf-8")
             written.append(path)
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     if total > MAX_BYTES:

@@ -40,9 +40,7 @@ class _Stopped(OcrframeError):
 class Calls:
     """The run's request gate: concurrency, rate limit, retries and the stop switch."""
 
-    def __init__(
-        self, options: BatchOptions, *, on_abort: Callable[[OcrframeError], None]
-    ) -> None:
+    def __init__(self, options: BatchOptions, *, on_abort: Callable[[OcrframeError], None]) -> None:
         self.options = options
         self._stopped: OcrframeError | None = None
         self._on_abort = on_abort

@@ -222,9 +222,7 @@ async def preview_units(
             )
             continue
         if reads_einvoices and kind == "pdf" and await asyncio.to_thread(_has_einvoice, content):
-            rows.append(
-                {**row, "pages_sent": 0, "cached": False, "action": "local", "requests": 0}
-            )
+            rows.append({**row, "pages_sent": 0, "cached": False, "action": "local", "requests": 0})
             continue
         key = keys[split and kind == "pdf"]
         for page in existing if split else [None]:

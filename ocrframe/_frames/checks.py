@@ -73,24 +73,48 @@ CHECKS: tuple[str, ...] = (
 # Candidate key names per role, most specific first, in normalised form (see normalise_key).
 FIELD_ROLES: dict[str, tuple[str, ...]] = {
     "net": (
-        "netamount", "nettotal", "totalnet", "totalexcltax", "totalexclvat", "amountexcltax",
-        "subtotal", "totalbeforetax",
+        "netamount",
+        "nettotal",
+        "totalnet",
+        "totalexcltax",
+        "totalexclvat",
+        "amountexcltax",
+        "subtotal",
+        "totalbeforetax",
     ),
     "gross": (
-        "grossamount", "grosstotal", "totalgross", "totalincltax", "totalinclvat", "invoicetotal",
-        "totalamount", "total",
+        "grossamount",
+        "grosstotal",
+        "totalgross",
+        "totalincltax",
+        "totalinclvat",
+        "invoicetotal",
+        "totalamount",
+        "total",
     ),
     "tax": ("totaltax", "taxtotal", "totalvat", "vattotal", "taxamount", "vatamount", "tax", "vat"),
     "due": ("amountdue", "balancedue", "totaldue", "amountpayable", "amounttopay"),
     "prepaid": (
-        "prepaidamount", "prepaid", "amountpaid", "paidamount", "alreadypaid", "prepayment",
-        "advancepayment", "deposit",
+        "prepaidamount",
+        "prepaid",
+        "amountpaid",
+        "paidamount",
+        "alreadypaid",
+        "prepayment",
+        "advancepayment",
+        "deposit",
     ),
 }
 ITEM_ROLES: dict[str, tuple[str, ...]] = {
     "net": (
-        "totalpriceexcltax", "lineamountexcltax", "netamount", "linetotal", "lineamount",
-        "totalprice", "amount", "total",
+        "totalpriceexcltax",
+        "lineamountexcltax",
+        "netamount",
+        "linetotal",
+        "lineamount",
+        "totalprice",
+        "amount",
+        "total",
     ),
     "rate": ("taxrate", "taxpercentage", "vatrate", "vatpercentage", "rate"),
 }
@@ -468,6 +492,4 @@ def _fit_decimals(values: list[Any], arrow_type: pa.DataType) -> pa.Array:
     # base × rate / 100 may carry more decimals than the column holds: round half-even at its
     # last place (ten decimals; far below any tolerance).
     quantum = Decimal(1).scaleb(-arrow_type.scale)
-    return pa.array(
-        [None if v is None else v.quantize(quantum) for v in values], type=arrow_type
-    )
+    return pa.array([None if v is None else v.quantize(quantum) for v in values], type=arrow_type)

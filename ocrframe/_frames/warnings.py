@@ -156,9 +156,7 @@ def _empty_columns(
     named = {k for _, _, k, _ in cells if k is not None}
     expected = (known or set()) | named
     count = f"{len(lines)} line" + ("" if len(lines) == 1 else "s")
-    return [
-        f"{table}: {key!r} empty on every line ({count})" for key in sorted(expected - filled)
-    ]
+    return [f"{table}: {key!r} empty on every line ({count})" for key in sorted(expected - filled)]
 
 
 def _page_warnings(
@@ -167,9 +165,7 @@ def _page_warnings(
     lines: dict[str, list[tuple[Any, Any, Any, Any]]],
 ) -> list[str]:
     warnings: list[str] = []
-    with_cells = {p for p, _, _ in fcells} | {
-        p for cells in lines.values() for _, p, _, _ in cells
-    }
+    with_cells = {p for p, _, _ in fcells} | {p for cells in lines.values() for _, p, _, _ in cells}
     for p in read:
         if p not in with_cells:
             warnings.append(f"page {p} of {read[-1]}: nothing read")

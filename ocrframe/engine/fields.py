@@ -69,9 +69,7 @@ def _strip_dates(text: str) -> str:
 def _is_date(token: str) -> bool:
     """A token that is a date and nothing more ("2024-03-01"), not an identifier that holds
     one ("RE-2024-03-01-7", "INV/2024/01/15")."""
-    return any(
-        not re.search(r"\w", token[: d.start] + token[d.end :]) for d in find_dates(token)
-    )
+    return any(not re.search(r"\w", token[: d.start] + token[d.end :]) for d in find_dates(token))
 
 
 def parse_kind(kind: str, text: str, month_first: bool) -> tuple[str, dict[str, str]] | None:
@@ -332,7 +330,8 @@ def document_type(
             # the size of the words that name the kind, not of their line: a title's "INVOICE"
             # beside small values outranks "Payment terms: due on receipt"
             size = median(
-                w.height for w, (a, b) in zip(line.words, _spans(tokens), strict=True)
+                w.height
+                for w, (a, b) in zip(line.words, _spans(tokens), strict=True)
                 if a < m.end(1) and b > m.start(1)
             )
         if key is None and sum(len(w.text) <= 2 for w in line.words) >= 4:

@@ -57,12 +57,9 @@ def line_hits(line: Line) -> list[Hit]:
         values = {
             id(b)
             for a, b in pairwise(phrases)
-            if a.words[-1].text.endswith(":")
-            and " ".join(a.tokens).strip() in _PARTY_NAME_LABELS
+            if a.words[-1].text.endswith(":") and " ".join(a.tokens).strip() in _PARTY_NAME_LABELS
         }
-        line.cache["hits"] = [
-            h for h in hits if _label_ok(h, hits) and id(h.phrase) not in values
-        ]
+        line.cache["hits"] = [h for h in hits if _label_ok(h, hits) and id(h.phrase) not in values]
     result: list[Hit] = line.cache["hits"]
     return result
 

@@ -64,9 +64,7 @@ from ocrframe.engine.types import Page
 __all__ = ["extract_invoice", "extract_text_lines", "group_lines"]
 
 
-def _receipt(
-    pages: Sequence[Page], lines_by_page: dict[int, list[Line]]
-) -> dict[str, str] | None:
+def _receipt(pages: Sequence[Page], lines_by_page: dict[int, list[Line]]) -> dict[str, str] | None:
     """A receipt's total, seller and currency (:mod:`ocrframe.engine.receipt`), or None when
     the document is not a receipt. Read once per document (kept on its first line's cache)."""
     if not pages or not lines_by_page[pages[0].number]:
@@ -126,8 +124,10 @@ def extract_invoice(pages: list[Page]) -> dict[str, Any]:
             kind = FIELD_KINDS[hit.field]
             if kind == "none":
                 continue
-            weak = hit.field == "invoiceNumber" and hit.end - hit.start == 1 and (
-                hit.phrase.tokens[hit.start] in TITLE_WORDS
+            weak = (
+                hit.field == "invoiceNumber"
+                and hit.end - hit.start == 1
+                and (hit.phrase.tokens[hit.start] in TITLE_WORDS)
             )
             rank = hit.rank + (100 if is_qualified(hit) else 0)
             for text in value_candidates(hit, kind, lines):

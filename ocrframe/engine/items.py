@@ -95,8 +95,10 @@ def _find_header(line: Line) -> list[_Column] | None:
     # the description does not run into it
     labelled = {id(h.phrase) for h in hits}
     for phrase in phrases:
-        if id(phrase) not in labelled and phrase.x0 > main_desc.x1 and re.search(
-            r"[^\W\d_]{2}", phrase.text
+        if (
+            id(phrase) not in labelled
+            and phrase.x0 > main_desc.x1
+            and re.search(r"[^\W\d_]{2}", phrase.text)
         ):
             columns.append(_Column("_other", phrase.x0, phrase.x1))
     columns.sort(key=lambda c: c.x0)
@@ -113,9 +115,7 @@ def _stack_header(columns: list[_Column], above: Line, header: Line) -> bool:
         return False
     phrases = line_phrases(above, gap_factor=0.9)
     hits = find_hits(phrases, COLUMN_INDEX)
-    labelled = {
-        id(h.phrase): h for h in hits if h.start == 0 and h.end == len(h.phrase.tokens)
-    }
+    labelled = {id(h.phrase): h for h in hits if h.start == 0 and h.end == len(h.phrase.tokens)}
     if not phrases or any(id(p) not in labelled for p in phrases if re.search(r"\d", p.text)):
         return False  # numbers above the header: a row or a total, not a title
     changed = False
@@ -225,9 +225,7 @@ def read_tables(
     for page, lines in lines_by_page.items():
         i = 0
         if carry is not None and not any(_find_header(ln) for ln in lines):
-            rows, i, open_end = _table_rows(
-                lines, 0, carry, page, used, alternatives, carried=True
-            )
+            rows, i, open_end = _table_rows(lines, 0, carry, page, used, alternatives, carried=True)
             items += rows
             carry = carry if open_end else None
         else:
@@ -285,11 +283,12 @@ def _table_rows(
         for word, key in zip(line.words, _assign_line(columns, line.words), strict=True):
             if key:
                 cells.setdefault(key, []).append(word.text)
-        numbers = {
-            k for k, v in cells.items() if k != "description" and find_amounts(" ".join(v))
-        }
-        if carried and not items and totals is None and (
-            line_hits(line) or not cells.get("description")
+        numbers = {k for k, v in cells.items() if k != "description" and find_amounts(" ".join(v))}
+        if (
+            carried
+            and not items
+            and totals is None
+            and (line_hits(line) or not cells.get("description"))
         ):
             i += 1  # the top of a continued page: its own header lines, not rows
             continue

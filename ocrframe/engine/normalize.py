@@ -250,14 +250,13 @@ _DMY = (
     r"(?:(?![\d,]|\.\d)|(?<=\d{4})(?=\d{1,2}:\d\d(?!\d)))"
 )
 _D_MONTH_Y = (
-    r"(?<!\d)(\d{1,2})(?:er|st|nd|rd|th)?\.?[\s/-]*(?:de\s+)?(" + _MONTH_RE
+    r"(?<!\d)(\d{1,2})(?:er|st|nd|rd|th)?\.?[\s/-]*(?:de\s+)?("
+    + _MONTH_RE
     + r")\.?,?[\s/-]*(\d{4})(?!\d)"
 )
 # receipts' short forms with a two-digit year: 27-MAR-18, 27 Mar 18 (the year alone after the
 # month, never followed by more digits or a time's colon, so "27 Mar 18:25" is not one)
-_D_MONTH_YY = (
-    r"(?<!\d)(\d{1,2})[\s/-]*(" + _MONTH_RE + r")\.?[\s/-]*(\d{2})(?![\d:])"
-)
+_D_MONTH_YY = r"(?<!\d)(\d{1,2})[\s/-]*(" + _MONTH_RE + r")\.?[\s/-]*(\d{2})(?![\d:])"
 _MONTH_D_Y = r"(?<![a-z])(" + _MONTH_RE + r")\.?\s*(\d{1,2})(?:st|nd|rd|th)?\s*,?\s*(\d{4})(?!\d)"
 _DATE_PATTERNS = [
     # 2019-02-11
@@ -325,8 +324,10 @@ def find_dates(text: str, *, month_first: bool = False) -> list[Found]:
                 # engine takes it; a service's ISO date never does.
                 value = _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             elif kind == "dmy":
-                if len(m.group(4)) == 2 and m.group(2) == "-" and (
-                    len(m.group(1)) < 2 or len(m.group(3)) < 2
+                if (
+                    len(m.group(4)) == 2
+                    and m.group(2) == "-"
+                    and (len(m.group(1)) < 2 or len(m.group(3)) < 2)
                 ):
                     continue  # 11/02/19, 11.02.19 and 18-11-18 are dates; 1-2-19 rarely is
                 # The shared rule: a part above 12 is the day, else the document's habit decides

@@ -137,9 +137,7 @@ def find_seller(
                 return name, page.number
     body = median(ln.height for ln in lines_by_page[page.number])
     # the issuer's name heads the document: nothing below its first labelled value
-    limit = next(
-        (ln.y0 for ln in lines if any(_is_value_label(h) for h in line_hits(ln))), 1e9
-    )
+    limit = next((ln.y0 for ln in lines if any(_is_value_label(h) for h in line_hits(ln))), 1e9)
     best: tuple[float, str] | None = None
     for ln in lines:
         if ln.y0 > limit:
@@ -312,9 +310,7 @@ def _block_above(
         line = lines[k]
         if below_y - line.y1 > 1.5 * h or not 0.75 * h <= line.height <= 1.33 * h:
             break  # a gap, or another size of type (the sender's line over a window)
-        aligned = [
-            p for p in line_phrases(line) if abs(p.x0 - x0) <= h or abs(p.x1 - x1) <= h
-        ]
+        aligned = [p for p in line_phrases(line) if abs(p.x0 - x0) <= h or abs(p.x1 - x1) <= h]
         if not aligned:
             break
         out.append((aligned[0].x0, line.y0, aligned[0].text))

@@ -184,7 +184,8 @@ def receipt_total(lines: Lines) -> Decimal | None:
         elif _TOTAL.search(x.label):
             excluded = _NOT_TOTAL.search(x.label)
             if excluded and not (
-                _INCLUSIVE.search(x.label) and not _SUBTOTAL.search(x.label)
+                _INCLUSIVE.search(x.label)
+                and not _SUBTOTAL.search(x.label)
                 and not re.search(r"(?<![a-z])(?:qty|quantity|excl|excluding|supplies)", x.label)
             ):
                 if _SUBTOTAL.search(x.label):
@@ -426,7 +427,5 @@ def _letters_mended(match: re.Match[str]) -> str:
 def receipt_currency(lines: Lines) -> str | None:
     """``"MYR"`` where amounts are marked with the ringgit's ``RM``; other currencies are found
     by the invoice reader's marks."""
-    marked = sum(
-        1 for phrases in lines for p in phrases if re.search(r"(?<![A-Za-z])RM\s?-?\d", p)
-    )
+    marked = sum(1 for phrases in lines for p in phrases if re.search(r"(?<![A-Za-z])RM\s?-?\d", p))
     return "MYR" if marked >= 2 else None

@@ -59,6 +59,7 @@ LOCAL_MARK = "ocrframeReadLocally"
 RecognitionStatus = Literal["ok", "failed", "pending"]
 _STATUSES: dict[str, RecognitionStatus] = {"1": "ok", "0": "failed", "2": "pending"}
 
+
 def recognition_status(envelope_or_data: dict[str, Any]) -> RecognitionStatus:
     """``"ok"``, ``"failed"`` or ``"pending"`` from ``recognizeStatus`` ("1", "0", "2").
 

@@ -19,9 +19,7 @@ def _answer(n: int) -> dict[str, Any]:
         {"pageNumber": 1, "key": "invoiceNumber", "value": f"N-{n}"},
         {"pageNumber": 1, "key": "grossAmount", "value": f"{n}.50"},
     ]
-    lines = [
-        [{"pageNumber": 1, "key": "description", "value": f"line {n}.{i}"}] for i in range(2)
-    ]
+    lines = [[{"pageNumber": 1, "key": "description", "value": f"line {n}.{i}"}] for i in range(2)]
     return {
         "code": 200,
         "message": None,
@@ -112,7 +110,12 @@ async def test_answers_in_two_orders_give_equal_tables(tmp_path: Path, make: Any
     # The documented order: by source, then the position in the answer.
     assert first.documents["source"].tolist() == ["a.png", "b.png", "c/d.png"]
     assert first.items[["source", "item"]].drop_duplicates().values.tolist() == [
-        ["a.png", 1], ["a.png", 2], ["b.png", 1], ["b.png", 2], ["c/d.png", 1], ["c/d.png", 2]
+        ["a.png", 1],
+        ["a.png", 2],
+        ["b.png", 1],
+        ["b.png", 2],
+        ["c/d.png", 1],
+        ["c/d.png", 2],
     ]
     assert first.fields["key"].tolist() == ["invoiceNumber", "grossAmount"] * 3
     # Timings differ from run to run: they are not content, and equals leaves them out.

@@ -94,9 +94,7 @@ def _invoice_pdf(net: str, tax: str, gross: str) -> bytes:
     return buffer.getvalue()
 
 
-def test_the_summary_counts_documents_that_fail_a_check(
-    tmp_path: Path, runner: CliRunner
-) -> None:
+def test_the_summary_counts_documents_that_fail_a_check(tmp_path: Path, runner: CliRunner) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "good.pdf").write_bytes(_invoice_pdf("100.00", "19.00", "119.00"))

@@ -21,13 +21,25 @@ def test_a_column_title_over_two_lines_is_one_column() -> None:
             (190, [(330, "Unit Price Excl.")]),
             (
                 200,
-                [(40, "No."), (80, "Description"), (260, "Quantity"), (340, "VAT"),
-                 (420, "VAT %"), (480, "Line Amount")],
+                [
+                    (40, "No."),
+                    (80, "Description"),
+                    (260, "Quantity"),
+                    (340, "VAT"),
+                    (420, "VAT %"),
+                    (480, "Line Amount"),
+                ],
             ),
             (
                 215,
-                [(40, "7"), (80, "Swivel chair, grey"), (280, "3"), (335, "191.00"),
-                 (425, "19"), (485, "573.00")],
+                [
+                    (40, "7"),
+                    (80, "Swivel chair, grey"),
+                    (280, "3"),
+                    (335, "191.00"),
+                    (425, "19"),
+                    (485, "573.00"),
+                ],
             ),
             (240, [(330, "Subtotal"), (485, "573.00")]),
         ]
@@ -48,15 +60,24 @@ def test_a_header_word_of_no_known_column_keeps_its_cells_out_of_the_description
         [
             (
                 200,
-                [(40, "Description"), (200, "Ship date"), (280, "Qty"), (340, "Price"),
-                 (420, "Amount")],
+                [
+                    (40, "Description"),
+                    (200, "Ship date"),
+                    (280, "Qty"),
+                    (340, "Price"),
+                    (420, "Amount"),
+                ],
             ),
             (215, [(40, "Paper, A4"), (200, "02/17/26"), (285, "2"), (340, "4.00"), (420, "8.00")]),
         ]
     )
     assert rows == [
-        {"description": "Paper, A4", "quantity": "2", "unitPrice": "4.00",
-         "totalPriceExclTax": "8.00"}
+        {
+            "description": "Paper, A4",
+            "quantity": "2",
+            "unitPrice": "4.00",
+            "totalPriceExclTax": "8.00",
+        }
     ]
 
 
@@ -106,8 +127,14 @@ def test_a_row_whose_description_sits_above_its_amounts() -> None:
             (196, [(240, "Item no.")]),
             (
                 200,
-                [(30, "#"), (60, "Line item description"), (330, "Quantity"), (380, "Unit"),
-                 (420, "Unit price"), (500, "Net")],
+                [
+                    (30, "#"),
+                    (60, "Line item description"),
+                    (330, "Quantity"),
+                    (380, "Unit"),
+                    (420, "Unit price"),
+                    (500, "Net"),
+                ],
             ),
             (215, [(60, "HEX-BOLT-M8"), (240, "0595810")]),
             (221, [(36, "1"), (335, "25,00"), (380, "pcs"), (425, "2,06"), (500, "51,50")]),
@@ -119,10 +146,18 @@ def test_a_row_whose_description_sits_above_its_amounts() -> None:
         ]
     )
     assert rows == [
-        {"description": "HEX-BOLT-M8", "quantity": "25", "unitPrice": "2.06",
-         "totalPriceExclTax": "51.50"},
-        {"description": "WASHER-M8", "quantity": "10", "unitPrice": "0.10",
-         "totalPriceExclTax": "1.00"},
+        {
+            "description": "HEX-BOLT-M8",
+            "quantity": "25",
+            "unitPrice": "2.06",
+            "totalPriceExclTax": "51.50",
+        },
+        {
+            "description": "WASHER-M8",
+            "quantity": "10",
+            "unitPrice": "0.10",
+            "totalPriceExclTax": "1.00",
+        },
     ]
 
 
@@ -145,8 +180,17 @@ def test_a_row_of_summary_titles_with_rates_is_not_a_row() -> None:
         [
             (200, [(40, "Description"), (280, "Qty"), (340, "Price"), (420, "Amount")]),
             (215, [(40, "Paper, A4"), (285, "2"), (340, "4.00"), (420, "8.00")]),
-            (240, [(40, "Net"), (120, "VAT"), (280, "5,5 %"), (300, "VAT"), (340, "20 %"),
-                   (420, "Gross")]),
+            (
+                240,
+                [
+                    (40, "Net"),
+                    (120, "VAT"),
+                    (280, "5,5 %"),
+                    (300, "VAT"),
+                    (340, "20 %"),
+                    (420, "Gross"),
+                ],
+            ),
             (252, [(40, "8.00"), (120, "0.44"), (300, "1.20"), (420, "9.64")]),
         ]
     )

@@ -55,8 +55,18 @@ def test_ocr_digits_between_the_letters_of_a_name_are_read_as_letters() -> None:
     for printed, name in cases.items():
         assert receipt_seller([[printed], ["12 Jalan Mawar"]]) == name
     # numbers, codes, a number glued to a word, mixed case and digits like no letter stay
-    for printed in ("3M CENTRE", "U13 MART", "1UTAMA TRADING", "7ELEVEN", "B2B SUPPLY",
-                    "G2000 STORE", "Ca5H Corner", "MAR7ET HALL", "Ro8in Cafe", "Ha1e Cafe"):
+    for printed in (
+        "3M CENTRE",
+        "U13 MART",
+        "1UTAMA TRADING",
+        "7ELEVEN",
+        "B2B SUPPLY",
+        "G2000 STORE",
+        "Ca5H Corner",
+        "MAR7ET HALL",
+        "Ro8in Cafe",
+        "Ha1e Cafe",
+    ):
         assert receipt_seller([[printed], ["12 Jalan Mawar"]]) == printed
 
 
@@ -126,9 +136,7 @@ def test_a_stamp_across_the_name_line_is_not_part_of_the_name() -> None:
 
 
 def test_the_slip_s_title_is_never_the_shop_even_glued_by_ocr() -> None:
-    assert receipt_seller([["TAXINVOICE"], ["LUCKY LEAF"], ["NO. 5, JALAN DUA"]]) == (
-        "LUCKY LEAF"
-    )
+    assert receipt_seller([["TAXINVOICE"], ["LUCKY LEAF"], ["NO. 5, JALAN DUA"]]) == ("LUCKY LEAF")
     assert receipt_seller([["REPRINT"], ["CASH SALES"], ["MOONLIGHT"], ["TEL 03-1234"]]) == (
         "MOONLIGHT"
     )

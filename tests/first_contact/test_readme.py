@@ -212,7 +212,7 @@ def test_ci_runs_every_install_and_test_command(blocks: list[Block]) -> None:
 
 # The steps run under a main guard: a README block that starts worker processes (a Dask
 # LocalCluster) spawns interpreters that import this script, and must not run the steps again.
-_DRIVER = r'''
+_DRIVER = r"""
 import json, subprocess, sys, traceback
 
 
@@ -262,7 +262,7 @@ def main():
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
 
 def test_readme_examples_run(blocks: list[Block], tmp_path: Path, shared_cache: Path) -> None:

@@ -30,8 +30,9 @@ def _warnings(
 
 
 def _doc(source: str, answer: dict[str, Any], pages: int = 1) -> DocumentRecord:
-    return DocumentRecord(source=source, service="docai", model="invoice", pages=pages,
-                          response=answer)
+    return DocumentRecord(
+        source=source, service="docai", model="invoice", pages=pages, response=answer
+    )
 
 
 def test_pages_asked_beyond_the_file_are_named() -> None:
@@ -49,10 +50,12 @@ def test_an_ok_answer_with_nothing_in_it_says_so(capsolver_answer: dict[str, Any
         [
             _doc("empty.pdf", _answer([])),
             _doc("full.pdf", _answer([_cell("grossAmount", "1.00")])),
-            DocumentRecord(source="c.png", service="capsolver", model="common",
-                           response=empty_text),
-            DocumentRecord(source="d.png", service="capsolver", model="common",
-                           response=capsolver_answer),
+            DocumentRecord(
+                source="c.png", service="capsolver", model="common", response=empty_text
+            ),
+            DocumentRecord(
+                source="d.png", service="capsolver", model="common", response=capsolver_answer
+            ),
         ]
     )
     assert found == {

@@ -105,9 +105,7 @@ def test_failures_html_lists_failed_and_pending_files_and_why() -> None:
 
 
 def test_error_html_is_readable_and_never_a_traceback() -> None:
-    exc = AuthenticationError(
-        "the key was refused", service="docai", code="401", http_status=401
-    )
+    exc = AuthenticationError("the key was refused", service="docai", code="401", http_status=401)
     out = error_html(exc)
     assert "AuthenticationError" in out and "the key was refused" in out
     assert "Traceback" not in out
