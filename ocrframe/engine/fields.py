@@ -131,29 +131,53 @@ def parse_kind(kind: str, text: str, month_first: bool) -> tuple[str, dict[str, 
 
 
 def reads_month_first(pages: Sequence[Page]) -> bool:
-    """US-style numeric dates: where the document shows a date that can only be month-first, or
-    shows no telling date and is in US dollars."""
+    """US-style numeric dates: where the document shows a date that can only be month-first
+    ("12/25/2024", "7/13/20"); where no date tells, when US dollars are its main currency mark
+    (not "S$", "A$" or a stray "$" on a receipt in ringgit); where it names no currency either,
+    when it prints a US address (a state's code before a ZIP code: "Austin, TX 78701")."""
     votes = Counter[bool]()
     for page in pages:
         for word in page.words:
-            m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", word.text.strip(",.;"))
+            m = _SLASHED_DATE.fullmatch(word.text.strip(",.;"))
             if m:
                 a, b = int(m.group(1)), int(m.group(2))
                 if b > 12 >= a:
                     votes[True] += 1
                 elif a > 12 >= b:
                     votes[False] += 1
-    if votes[True] == votes[False] == 0:
-        # nothing tells: US-dollar documents write the month first, when dollars are the
-        # document's main currency mark (not a stray "$" on a receipt in ringgit)
-        words = [w.text for page in pages for w in page.words]
-        dollars = sum("$" in t or t.strip(".,:") == "USD" for t in words)
-        others = sum(bool(_OTHER_MONEY.search(t)) for t in words)
+    if votes[True] or votes[False]:
+        return votes[True] > votes[False]
+    codes = Counter(
+        code
+        for page in pages
+        for code, _ in find_currency_marks(" ".join(w.text for w in page.words))
+    )
+    dollars = codes.pop("USD", 0)
+    others = sum(codes.values())
+    if dollars or others:
         return dollars > others
-    return votes[True] > votes[False]
+    return any(_us_address(page) for page in pages)
 
 
-_OTHER_MONEY = re.compile(r"^(?:RM|MYR|EUR|GBP|INR|SGD|CHF)\b|^RM\d|[€£₹]")
+_SLASHED_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})")
+# the USPS codes of the US states, DC, the territories and the forces overseas (AP)
+_US_STATE = re.compile(
+    r"A[LKZRSP]|C[AOT]|D[EC]|FL|G[AU]|HI|I[DLNA]|K[SY]|LA|M[EDAINSOTP]|N[EVHJMYCD]|O[HKR]|P[AR]|"
+    r"RI|S[CD]|T[NX]|UT|V[TAI]|W[AVIY]"
+)
+_ZIP = re.compile(r"\d{5}(?:-\d{4})?")
+
+
+def _us_address(page: Page) -> bool:
+    """Whether ``page`` prints a US address's last line: a city, a state's code, a ZIP code."""
+    words = page.words
+    return any(
+        _US_STATE.fullmatch(words[i].text)
+        and _ZIP.fullmatch(words[i + 1].text.rstrip(".,"))
+        and any(c.isalpha() for c in words[i - 1].text)
+        and abs(words[i + 1].cy - words[i].cy) < words[i].height
+        for i in range(1, len(words) - 1)
+    )
 
 
 def value_candidates(hit: Hit, kind: str, lines: list[Line]) -> list[str]:

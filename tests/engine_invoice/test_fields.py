@@ -41,6 +41,19 @@ def test_month_first_only_when_the_document_says_so() -> None:
     assert not reads_month_first(page("20/03/2023"))
     assert reads_month_first(page("Total", "$12.00"))  # nothing tells: US dollars
     assert not reads_month_first(page("Total", "12,00", "€"))
+    # two-digit years tell as well
+    assert reads_month_first(page("7/13/20"))
+    assert not reads_month_first(page("13/7/20"))
+    # other countries' dollars are no US dollars; nor is a stray "$" beside ringgit
+    assert not reads_month_first(page("TOTAL", "S$12.00", "CASH", "S$20.00"))
+    assert not reads_month_first(page("A$", "9.90"))
+    assert not reads_month_first(page("RM12.00", "RM3.00", "$"))
+    # no currency printed: a US address's state and ZIP code tell, a postcode alone does not
+    assert reads_month_first(page("Austin,", "TX", "78701", "04/10/17"))
+    assert reads_month_first(page("Springfield", "IL", "62704-1234"))
+    assert not reads_month_first(page("43300", "SERI", "KEMBANGAN", "04/10/17"))
+    assert not reads_month_first(page("Paris", "75001", "04/10/17"))
+    assert not reads_month_first(page("TX", "78701"))  # no city before the state
 
 
 def test_value_right_of_its_label_on_the_same_line() -> None:
