@@ -114,11 +114,12 @@ def group_lines(page: Page) -> list[Line]:
 
     Words are chained left to right to the line whose last word they overlap vertically, so a
     slightly rotated scan still gives whole lines; a clearly skewed page (a scan turned by a
-    degree or two) is first straightened by a shear, so that columns far apart line up too.
+    degree or two) is first straightened by a shear, so that columns far apart line up too. The
+    slope is the OCR detector's (``page.skew``) where it measured one, else the long lines'.
     """
     words = [piece for w in page.words if w.text.strip() for piece in _split_glued(w)]
     lines = _chain(words)
-    slope = _skew(lines, page.width)
+    slope = page.skew if page.skew is not None else _skew(lines, page.width)
     if abs(slope) > 0.003:
         words = [
             Word(w.text, w.x0, w.y0 - slope * w.cx, w.x1, w.y1 - slope * w.cx, w.confidence)

@@ -33,7 +33,8 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
+from statistics import median
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 import numpy as np
 from PIL import Image
@@ -314,12 +315,15 @@ class OcrLine:
 class PageReading:
     """The words of an image turned upright: ``rotation`` is how far (degrees clockwise: 0, 90,
     180 or 270) the image was turned before reading, ``width`` and ``height`` its turned size;
-    word boxes are in the turned image's pixels."""
+    word boxes are in the turned image's pixels. ``skew`` is how its lines slope (dy/dx), from
+    the detector's outlines of its long lines, or None when it has fewer than three."""
 
     words: list[Word]
     rotation: int
     width: int
     height: int
+    # the slope (dy/dx) of the text lines as the detector outlined them; None: too few lines
+    skew: float | None = None
 
 
 def _as_array(image: Image.Image | np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -418,11 +422,12 @@ def read_words(image: Image.Image | np.ndarray[Any, Any]) -> list[Word]:
     >>> [w.text for w in read_words(Image.open("invoice.png"))][:3]  # doctest: +SKIP
     ['INVOICE', 'No.', '2026-0042']
     """
-    return _on_worker(_read_upright_or_retry, _as_array(image))[0]
+    return _on_worker(_read_upright_or_retry, _as_array(image)).words
 
 
-def _read_oriented(array: np.ndarray[Any, Any]) -> tuple[list[Word], float, float]:
-    """Words, and the share of text that is vertical / that the classifier found upside down."""
+def _read_oriented(array: np.ndarray[Any, Any]) -> _Reading:
+    """Words, the share of text that is vertical / that the classifier found upside down, and
+    the lines' slope (:func:`_skew`)."""
     engine = get_engine()
     # RapidOCR's own steps, without its per-line classifier: that turns the lines it thinks
     # upside down before recognition, costs 4-9 % of a page, and on upright scans turns
@@ -445,7 +450,7 @@ def _read_oriented(array: np.ndarray[Any, Any]) -> tuple[list[Word], float, floa
     vertical, flipped = _orientation(det.boxes, verdicts)
     result = engine.build_final_output(original, det, cls, rec, crops, record)
     if getattr(result, "txts", None) is None or getattr(result, "boxes", None) is None:
-        return [], vertical, flipped
+        return _Reading([], vertical, flipped, None)
     texts = [str(t) for t in result.txts]
     details = result.word_results if result.word_results is not None else ()
     # RapidOCR drops lines without word boxes from word_results, which would misalign the rest.
@@ -455,7 +460,35 @@ def _read_oriented(array: np.ndarray[Any, Any]) -> tuple[list[Word], float, floa
         line = OcrLine(text, *_box(box), float(score))
         line_words = _word_boxes(line, details[i]) if aligned else None
         words.extend(line_words if line_words is not None else split_line(line))
-    return words, vertical, flipped
+    return _Reading(words, vertical, flipped, _skew(result.boxes))
+
+
+class _Reading(NamedTuple):
+    words: list[Word]
+    vertical: float
+    flipped: float
+    skew: float | None
+
+
+# Lines whose outline gives the page's slope: at least this many times as long as they are tall
+# (a word or two is too short to tell a degree), and at least _SKEW_LINES of them.
+_SKEW_ASPECT = 4
+_SKEW_LINES = 3
+
+
+def _skew(quads: Any) -> float | None:
+    """The median slope (dy/dx) of the long lines' outlines (RapidOCR's quadrilaterals, corners
+    clockwise from the top left), or None with fewer than ``_SKEW_LINES`` long lines. A receipt
+    of short lines has no line long enough for the words' own centres to tell its slope; the
+    detector's outline of each line does."""
+    slopes = []
+    for quad in quads:
+        (x0, y0), (x1, y1), (x2, y2), (x3, y3) = ((float(p[0]), float(p[1])) for p in quad)
+        dx = (x1 - x0) + (x2 - x3)
+        height = ((y3 - y0) + (y2 - y1)) / 2
+        if dx > 0 and height > 0 and dx / 2 >= _SKEW_ASPECT * height:
+            slopes.append(((y1 - y0) + (y2 - y3)) / dx)
+    return median(slopes) if len(slopes) >= _SKEW_LINES else None
 
 
 def _line_length(quad: Any) -> float:
@@ -511,22 +544,21 @@ def read_page(image: Image.Image | np.ndarray[Any, Any]) -> PageReading:
 
 def _read_page(array: np.ndarray[Any, Any]) -> PageReading:
     rotation = 0
-    words, vertical, flipped = _read_upright_or_retry(array)
-    if vertical > 0.5:
+    reading = _read_upright_or_retry(array)
+    if reading.vertical > 0.5:
         turned = np.ascontiguousarray(np.rot90(array, k=-1))  # a quarter turn clockwise
-        turned_words, turned_vertical, turned_flipped = _read_upright_or_retry(turned)
+        turned_reading = _read_upright_or_retry(turned)
         # Many short tall boxes (a column of single digits) can look like standing text: keep
         # the turn only if the turned page reads about as well (RapidOCR reads standing lines
         # too, so a real turn reads alike, and a wrong one reads much worse).
-        if _evidence(turned_words) >= 0.8 * _evidence(words):
-            rotation, array = 90, turned
-            words, vertical, flipped = turned_words, turned_vertical, turned_flipped
-    if flipped > 0.5:
+        if _evidence(turned_reading.words) >= 0.8 * _evidence(reading.words):
+            rotation, array, reading = 90, turned, turned_reading
+    if reading.flipped > 0.5:
         rotation = (rotation + 180) % 360
         array = np.ascontiguousarray(np.rot90(array, k=2))
-        words, vertical, flipped = _read_upright_or_retry(array)
+        reading = _read_upright_or_retry(array)
     height, width = array.shape[:2]
-    return PageReading(words, rotation, width, height)
+    return PageReading(reading.words, rotation, width, height, reading.skew)
 
 
 def _evidence(words: list[Word]) -> float:
@@ -534,17 +566,18 @@ def _evidence(words: list[Word]) -> float:
     return sum(len(w.text) * w.confidence for w in words)
 
 
-def _read_upright_or_retry(array: np.ndarray[Any, Any]) -> tuple[list[Word], float, float]:
+def _read_upright_or_retry(array: np.ndarray[Any, Any]) -> _Reading:
     checkpoint()  # each reading of a page (upright, turned, small) is a step nobody may want
-    words, vertical, flipped = _read_oriented(array)
-    if not words and max(array.shape[:2]) > _RETRY_SIDE:
+    reading = _read_oriented(array)
+    if not reading.words and max(array.shape[:2]) > _RETRY_SIDE:
         small, ratio = _shrunk(array, _RETRY_SIDE)
-        found, vertical, flipped = _read_oriented(small)
+        found = _read_oriented(small)
         words = [
             Word(w.text, w.x0 / ratio, w.y0 / ratio, w.x1 / ratio, w.y1 / ratio, w.confidence)
-            for w in found
+            for w in found.words
         ]
-    return words, vertical, flipped
+        reading = found._replace(words=words)
+    return reading
 
 
 def _word_boxes(line: OcrLine, detail: Any) -> list[Word] | None:

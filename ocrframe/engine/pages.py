@@ -428,4 +428,4 @@ def _ocr_page(
     page_w, page_h = size if size is not None else (width / scale, height / scale)
     if reading.rotation in (90, 270):
         page_w, page_h = page_h, page_w
-    return Page(number, page_w, page_h, reading_order(words), origin="ocr")
+    return Page(number, page_w, page_h, reading_order(words), origin="ocr", skew=reading.skew)

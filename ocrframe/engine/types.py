@@ -47,3 +47,6 @@ class Page:
     words: list[Word] = field(default_factory=list)
     # "text-layer" when the words came from a PDF's own text, "ocr" when they were recognised.
     origin: str = "text-layer"
+    # How the text lines slope (dy/dx) as the OCR's detector outlined them; None when unknown
+    # (a text layer, or too few long lines): the reader then measures it from the words.
+    skew: float | None = None

@@ -85,3 +85,20 @@ def test_a_skewed_scan_still_gives_whole_lines() -> None:
             words.append(Word(f"{text}{row}", x, y, x + 40, y + 10))
     lines = group_lines(Page(1, 600, 800, words))
     assert [ln.text for ln in lines] == [f"Label{r} value{r} far{r} right{r}" for r in range(6)]
+
+
+def test_a_skewed_receipt_of_short_lines_is_straightened_by_the_ocr_s_slope() -> None:
+    # a narrow receipt turned by about 3 degrees: each line is a label and an amount, too few
+    # words for the words' own centres to tell the slope, so only the OCR's measure straightens
+    slope = 0.05
+    words = []
+    for row, (label, amount) in enumerate(
+        (("SUBTOTAL", "10.00"), ("TAX", "0.60"), ("TOTAL", "10.60"))
+    ):
+        for x, text in ((20, label), (300, amount)):
+            y = 100 + row * 16 + slope * x
+            words.append(Word(text, x, y, x + 60, y + 10))
+    expected = ["SUBTOTAL 10.00", "TAX 0.60", "TOTAL 10.60"]
+    assert [ln.text for ln in group_lines(Page(1, 400, 600, words))] != expected
+    straight = group_lines(Page(1, 400, 600, words, origin="ocr", skew=slope))
+    assert [ln.text for ln in straight] == expected

@@ -30,3 +30,20 @@ def test_standing_lines_make_the_page_vertical() -> None:
     boxes = [_quad(0, 0, 20, 400), _quad(30, 0, 50, 300), _quad(0, 500, 100, 520)]
     vertical, _ = _orientation(boxes, {})
     assert vertical == 700 / 800
+
+
+def test_the_slope_of_a_page_s_lines_from_the_detector_s_outlines() -> None:
+    from ocrframe.engine.ocr import _skew
+
+    def quad(x: float, y: float, width: float, slope: float) -> list[list[float]]:
+        # corners clockwise from the top left of a line 20 high, rising by slope per unit of x
+        return [
+            [x, y],
+            [x + width, y + slope * width],
+            [x + width, y + slope * width + 20],
+            [x, y + 20],
+        ]
+
+    lines = [quad(10, 40 * i, 300, 0.03) for i in range(4)] + [quad(10, 200, 30, -0.5)]
+    assert abs((_skew(lines) or 0.0) - 0.03) < 1e-9  # the short line (a word) does not count
+    assert _skew(lines[:2]) is None  # two long lines are too few to tell

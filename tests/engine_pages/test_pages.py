@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import random
 import subprocess
 import sys
@@ -408,3 +409,14 @@ def test_password_protected_pdf_is_unsupported() -> None:
         load_pages(buf.getvalue())
     assert info.value.code == "unsupported"
     assert "password" in info.value.message
+
+
+def test_a_scan_turned_by_two_degrees_carries_its_slope() -> None:
+    # PIL turns counter-clockwise for a positive angle: the lines then rise to the right, so
+    # y falls as x grows (a negative dy/dx in image coordinates)
+    straight = _scan(_invoice_pdf())
+    (level,) = load_pages(_encode(straight, "PNG"))
+    (turned,) = load_pages(_encode(straight.rotate(2, expand=True, fillcolor="white"), "PNG"))
+    assert level.skew is None or abs(level.skew) < 0.01
+    assert turned.skew is not None
+    assert turned.skew == pytest.approx(-math.tan(math.radians(2)), abs=0.01)
