@@ -458,9 +458,18 @@ def _read_oriented(array: np.ndarray[Any, Any]) -> _Reading:
     words: list[Word] = []
     for i, (text, box, score) in enumerate(zip(texts, result.boxes, result.scores, strict=True)):
         line = OcrLine(text, *_box(box), float(score))
-        line_words = _word_boxes(line, details[i]) if aligned else None
+        line_words = _word_boxes(line, details[i], box) if aligned else None
         words.extend(line_words if line_words is not None else split_line(line))
     return _Reading(words, vertical, flipped, _skew(result.boxes))
+
+
+def _edges(quad: Any) -> tuple[Callable[[float], float], Callable[[float], float]] | None:
+    """The top and bottom edges of a line's outline as functions of x; None if degenerate."""
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = ((float(p[0]), float(p[1])) for p in quad)
+    if x1 <= x0 or x2 <= x3:
+        return None
+    top_slope, bottom_slope = (y1 - y0) / (x1 - x0), (y2 - y3) / (x2 - x3)
+    return (lambda x: y0 + (x - x0) * top_slope), (lambda x: y3 + (x - x3) * bottom_slope)
 
 
 class _Reading(NamedTuple):
@@ -580,16 +589,28 @@ def _read_upright_or_retry(array: np.ndarray[Any, Any]) -> _Reading:
     return reading
 
 
-def _word_boxes(line: OcrLine, detail: Any) -> list[Word] | None:
-    """Words from RapidOCR's ``(text, score, quad)`` triples; None if they do not fit the line."""
+def _word_boxes(line: OcrLine, detail: Any, outline: Any = None) -> list[Word] | None:
+    """Words from RapidOCR's ``(text, score, quad)`` triples; None if they do not fit the line.
+
+    Each word spans its line's height where it stands: between the line's outline's top and
+    bottom edges over the word's width (``outline``: the line's quadrilateral, corners clockwise
+    from the top left), so that the words of a sloping line slope with it (a shear by the page's
+    slope then lines them up); without an outline, the line's box."""
     words: list[Word] = []
     try:
+        edges = _edges(outline) if outline is not None else None
         for text, score, quad in detail:
             if quad is None:
                 return None
             for part in str(text).split():
                 x0, y0, x1, y1 = _box(quad)
-                words.append(Word(part, x0, min(y0, line.y0), x1, max(y1, line.y1), float(score)))
+                if edges is not None:
+                    top, bottom = edges
+                    y0 = min(y0, top(x0), top(x1))
+                    y1 = max(y1, bottom(x0), bottom(x1))
+                else:
+                    y0, y1 = min(y0, line.y0), max(y1, line.y1)
+                words.append(Word(part, x0, y0, x1, y1, float(score)))
     except (TypeError, ValueError):
         return None
     if "".join(w.text for w in words) != "".join(line.text.split()):

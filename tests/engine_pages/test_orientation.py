@@ -47,3 +47,20 @@ def test_the_slope_of_a_page_s_lines_from_the_detector_s_outlines() -> None:
     lines = [quad(10, 40 * i, 300, 0.03) for i in range(4)] + [quad(10, 200, 30, -0.5)]
     assert abs((_skew(lines) or 0.0) - 0.03) < 1e-9  # the short line (a word) does not count
     assert _skew(lines[:2]) is None  # two long lines are too few to tell
+
+
+def test_the_words_of_a_sloping_line_slope_with_it() -> None:
+    from ocrframe.engine.ocr import OcrLine, _word_boxes
+
+    # a line 20 high falling by 0.05 per unit of x; each word's quad as RapidOCR gives it
+    outline = [[0.0, 0.0], [400.0, 20.0], [400.0, 40.0], [0.0, 20.0]]
+    line = OcrLine("TOTAL 10.60", 0, 0, 400, 40, 0.9)
+    detail = [
+        ("TOTAL", 0.9, [[0, 0], [80, 4], [80, 24], [0, 20]]),
+        ("10.60", 0.9, [[320, 16], [400, 20], [400, 40], [320, 36]]),
+    ]
+    label, amount = _word_boxes(line, detail, outline) or []
+    assert (label.y0, label.y1) == (0.0, 24.0)  # the line's band over the word, not its box
+    assert (amount.y0, amount.y1) == (16.0, 40.0)
+    flat = _word_boxes(line, detail) or []
+    assert [(w.y0, w.y1) for w in flat] == [(0.0, 40.0), (0.0, 40.0)]  # no outline: the box
